@@ -1,0 +1,36 @@
+{# Decimal days from one timestamp to a later one (negative when the second is earlier). #}
+{% macro days_between(start_expr, end_expr) -%}
+    ({{ dbt.datediff(start_expr, end_expr, 'second') }} / 86400.0)
+{%- endmacro %}
+
+{# First day of the month of a date or timestamp, as a date. #}
+{% macro month_of(expr) -%}
+    cast({{ dbt.date_trunc('month', expr) }} as date)
+{%- endmacro %}
+
+{# Money at the mart: rounded to cents. #}
+{% macro money(expr) -%}
+    cast(round({{ expr }}, 2) as decimal(18, 2))
+{%- endmacro %}
+
+{# A ratio that is null (never 0, never an error) when the denominator is 0 or null. #}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ crm_kpi.type_double() }}) / nullif(cast({{ denominator }} as {{ crm_kpi.type_double() }}), 0))
+{%- endmacro %}
+
+{# A 64-bit float (crm_kpi.type_double() is a 32-bit FLOAT on DuckDB, too coarse for rates). #}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'crm_kpi')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}

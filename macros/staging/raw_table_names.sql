@@ -1,0 +1,5 @@
+{# Rendered from src/crm_kpi/contract.py by `crm-kpi render-yaml`; edit the contract, not this file. #}
+{# The raw tables of the contract (a static list: refs built from it must exist at parse time). #}
+{% macro raw_table_names() -%}
+    {{ return(['users', 'teams', 'team_memberships', 'quotas', 'campaigns', 'campaign_spend', 'leads', 'lead_status_history', 'campaign_touches', 'accounts', 'opportunities', 'opportunity_stage_history', 'stages', 'products', 'opportunity_line_items', 'subscriptions', 'invoices', 'refunds', 'activities', 'survey_responses', 'employee_survey_responses', 'competitors', 'competitor_prices', 'exchange_rates']) }}
+{%- endmacro %}

@@ -1,0 +1,27 @@
+with
+
+invoices as (
+    select * from {{ ref('stg_crm__invoices') }}
+),
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+final as (
+    select
+        invoices.invoice_id,
+        invoices.account_id,
+        invoices.opportunity_id,
+        invoices.subscription_id,
+        invoices.issued_on,
+        invoices.status,
+        {{ crm_kpi.money('invoices.amount') }} as amount,
+        invoices.original_amount,
+        invoices.original_currency
+    from invoices
+    cross join as_of_dates
+    where invoices.issued_on <= as_of_dates.as_of_date
+)
+
+select * from final

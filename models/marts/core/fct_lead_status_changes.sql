@@ -1,0 +1,27 @@
+with
+
+status_history as (
+    select * from {{ ref('stg_crm__lead_status_history') }}
+),
+
+leads as (
+    select lead_id from {{ ref('int_leads_lifecycle') }}
+),
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+final as (
+    select
+        status_history.lead_id,
+        status_history.status,
+        status_history.changed_at
+    from status_history
+    inner join leads
+        on status_history.lead_id = leads.lead_id
+    cross join as_of_dates
+    where cast(status_history.changed_at as date) <= as_of_dates.as_of_date
+)
+
+select * from final

@@ -1,0 +1,35 @@
+with
+
+stage_history as (
+    select * from {{ ref('stg_crm__opportunity_stage_history') }}
+),
+
+opportunities as (
+    select
+        opportunity_id,
+        original_currency,
+        amount / nullif(original_amount, 0) as exchange_rate
+    from {{ ref('int_opportunities_classified') }}
+),
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+final as (
+    select
+        stage_history.opportunity_id,
+        stage_history.changed_at,
+        stage_history.stage,
+        stage_history.close_date,
+        {{ crm_kpi.money('stage_history.amount * opportunities.exchange_rate') }} as amount,
+        stage_history.amount as original_amount,
+        opportunities.original_currency
+    from stage_history
+    inner join opportunities
+        on stage_history.opportunity_id = opportunities.opportunity_id
+    cross join as_of_dates
+    where cast(stage_history.changed_at as date) <= as_of_dates.as_of_date
+)
+
+select * from final

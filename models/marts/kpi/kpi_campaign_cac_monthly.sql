@@ -1,0 +1,18 @@
+with
+
+campaign_months as (
+    select * from {{ ref('int_campaign_months_measured') }}
+),
+
+final as (
+    select
+        campaign_id,
+        month_start as month,
+        campaign_name,
+        channel,
+        attribution_rule,
+        {{ crm_kpi.cac_ratios() }}
+    from campaign_months
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ crm_kpi.typed_raw_rows('exchange_rates') }}

@@ -1,0 +1,33 @@
+with
+
+valid_rows as (
+    select * from {{ ref('base_crm__opportunities') }}
+    where quarantine_reason is null
+),
+
+latest_rows as (
+    {{ crm_kpi.dedupe_latest('valid_rows', ['opportunity_id'], order_by='updated_at') }}
+),
+
+final as (
+    select
+        opportunity_id,
+        account_id,
+        owner_user_id,
+        source_lead_id,
+        opportunity_type,
+        created_at,
+        close_date,
+        stage,
+        amount,
+        original_amount,
+        original_currency,
+        lost_reason,
+        competitor_id,
+        updated_at,
+        exchange_rate
+    from latest_rows
+    where not coalesce(is_deleted, false)
+)
+
+select * from final

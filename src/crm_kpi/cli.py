@@ -1,0 +1,182 @@
+"""`crm-kpi`: the project's command line.
+
+    crm-kpi run         load the raw data, dbt build every model and test, validate the marts, summarise
+    crm-kpi test        the whole test suite: ruff, mypy, sqlfluff, pytest (what CI runs)
+    crm-kpi generate    write a raw CRM data set (the committed demo set by default)
+    crm-kpi validate    run the Great Expectations suites on a built warehouse
+    crm-kpi render-yaml rewrite the sources/seeds YAML rendered from the raw contract
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from crm_kpi.paths import project_root
+
+
+def _log(message: str) -> None:
+    print(f"[crm-kpi {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crm_kpi import runner
+    from crm_kpi.expectations import ExpectationsFailed, run_expectations
+
+    root = project_root()
+    db_path = Path(args.db).resolve() if args.db else root / "warehouse" / "crm_kpi.duckdb"
+    settings = runner.BuildSettings(
+        db_path=db_path,
+        raw_path=Path(args.raw_path) if args.raw_path else None,
+        raw_format=args.format,
+        as_of_date=args.as_of,
+    )
+    started = time.perf_counter()
+    outcomes = []
+    try:
+        if settings.raw_path is None:
+            _log("1/4 loading the demo data (dbt seed into the raw schema)")
+            outcomes.append(runner.run_dbt(settings, ["seed", "--full-refresh"]))
+        else:
+            _log(f"1/4 reading the raw export in place from {settings.raw_path} ({settings.raw_format})")
+        _log("2/4 dbt build: every model and data/unit test")
+        outcomes.append(runner.run_dbt(settings, ["build", "--exclude", "resource_type:seed"]))
+        _log("3/4 dbt docs generate")
+        outcomes.append(runner.run_dbt(settings, ["docs", "generate", "--static"]))
+    except runner.DbtFailed as error:
+        _log(str(error))
+        return 1
+    _log("4/4 Great Expectations suites on the marts")
+    gx_docs = db_path.parent / "gx_docs"
+    try:
+        results = run_expectations(db_path, gx_docs)
+    except ExpectationsFailed as error:
+        _log(str(error))
+        return 1
+    counts = sum((outcome.counts for outcome in outcomes), start=__import__("collections").Counter())
+    rows = runner.mart_row_counts(db_path)
+    quarantined = runner.quarantine_counts(db_path)
+    print()
+    print("Summary")
+    print(f"  models built        {counts.get('model:success', 0)}")
+    print(f"  seeds loaded        {counts.get('seed:success', 0)}")
+    tests_passed = counts.get("test:pass", 0) + counts.get("unit_test:pass", 0)
+    print(f"  dbt tests passed    {tests_passed} (data {counts.get('test:pass', 0)}, unit {counts.get('unit_test:pass', 0)})")
+    print(f"  expectations        {sum(r.evaluated for r in results)} passed in {len(results)} suites")
+    print("  rows per mart")
+    for name, count in rows.items():
+        print(f"    {name:<32} {count:>8}")
+    quarantine_total = sum(quarantined.values())
+    detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
+    print(f"  quarantined rows    {quarantine_total} ({detail}; see audit.audit_crm__quarantined_rows)")
+    print(f"  database            {db_path}")
+    print(f"  dbt docs            {root / 'target' / 'static_index.html'}")
+    print(f"  GX data docs        {gx_docs / 'index.html'}")
+    print(f"  took                {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Lint and type checks, then pytest (whose summary line closes the output)."""
+    root = project_root()
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff", [sys.executable, "-m", "ruff", "check", "src", "tests/python"]),
+        ("mypy", [sys.executable, "-m", "mypy"]),
+        ("sqlfluff", [sys.executable, "-m", "sqlfluff", "lint", "models", "analyses", "--disable-progress-bar"]),
+    ]
+    for name, command in steps:
+        _log(f"{name}: {' '.join(command[1:])}")
+        if subprocess.call(command, cwd=root) != 0:
+            _log(f"{name} failed")
+            return 1
+    _log("pytest")
+    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=root)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from crm_kpi.generator import generate
+
+    out = Path(args.out) if args.out else project_root() / "seeds" / "demo"
+    started = time.perf_counter()
+    rows = generate(
+        out,
+        leads=args.leads,
+        start=date.fromisoformat(args.start),
+        end=date.fromisoformat(args.end),
+        fmt=args.format,
+        seed=args.seed,
+        progress=_log,
+    )
+    for table, count in rows.items():
+        print(f"  {table:<28} {count:>10}")
+    _log(f"wrote {sum(rows.values())} rows to {out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from crm_kpi.expectations import ExpectationsFailed, run_expectations
+
+    db_path = Path(args.db) if args.db else project_root() / "warehouse" / "crm_kpi.duckdb"
+    try:
+        results = run_expectations(db_path, Path(args.docs) if args.docs else db_path.parent / "gx_docs")
+    except ExpectationsFailed as error:
+        _log(str(error))
+        return 1
+    for result in results:
+        _log(f"{result.mart}: {result.evaluated} expectations passed")
+    return 0
+
+
+def cmd_render_yaml(args: argparse.Namespace) -> int:
+    from crm_kpi.dbt_yaml import write_yaml
+
+    for path in write_yaml(project_root()):
+        _log(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crm-kpi", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="build the warehouse and validate it (the main job)")
+    run.add_argument("--raw-path", help="folder of raw CSV/Parquet files named as in the raw contract (default: demo seeds)")
+    run.add_argument("--format", choices=["csv", "parquet"], default="csv", help="format of the raw files")
+    run.add_argument("--db", help="DuckDB file to build (default: warehouse/crm_kpi.duckdb)")
+    run.add_argument("--as-of", help="reporting date YYYY-MM-DD (default: the last date in the data)")
+    run.set_defaults(func=cmd_run)
+
+    test = commands.add_parser("test", help="run the whole test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra arguments for pytest")
+    test.set_defaults(func=cmd_test)
+
+    gen = commands.add_parser("generate", help="write a deterministic raw CRM data set")
+    gen.add_argument("--out", help="output folder (default: seeds/demo, the committed demo set)")
+    gen.add_argument("--leads", type=int, default=3000)
+    gen.add_argument("--start", default="2024-11-01")
+    gen.add_argument("--end", default="2026-10-31")
+    gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.set_defaults(func=cmd_generate)
+
+    validate = commands.add_parser("validate", help="run the Great Expectations suites on a built warehouse")
+    validate.add_argument("--db", help="DuckDB file (default: warehouse/crm_kpi.duckdb)")
+    validate.add_argument("--docs", help="folder for the HTML data docs (default: beside the database)")
+    validate.set_defaults(func=cmd_validate)
+
+    render = commands.add_parser("render-yaml", help="rewrite the YAML rendered from src/crm_kpi/contract.py")
+    render.set_defaults(func=cmd_render_yaml)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

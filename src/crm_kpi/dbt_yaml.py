@@ -1,0 +1,224 @@
+"""Render the dbt YAML that follows from the raw contract: the sources and the demo seeds' column types.
+
+`crm-kpi render-yaml` rewrites both files; a test fails when the committed files drift from contract.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crm_kpi.contract import TABLES, Column, Table
+
+SOURCES_PATH = Path("models/staging/crm/_crm__sources.yml")
+SEEDS_PATH = Path("seeds/demo/_demo__seeds.yml")
+TABLE_NAMES_MACRO_PATH = Path("macros/staging/raw_table_names.sql")
+STAGING_MODELS_PATH = Path("models/staging/crm/_crm__models.yml")
+
+AUDIT_COLUMNS = (
+    ("record_id", "The row's primary key as text (key columns joined with |), for the quarantine report."),
+    ("parse_failure_column", "First column that failed a type, enum or required-value check."),
+    ("parse_failure_reason", "Why that column failed."),
+    ("parse_failure_value", "The raw text of that column."),
+    ("quarantine_column", "Column at fault when the row is quarantined (parse failures, exchange rate, table checks)."),
+    ("quarantine_reason", "Why the row is quarantined; null for a valid row."),
+    ("quarantine_value", "The raw text of the column at fault."),
+)
+EXTRA_STAGING_COLUMNS = {
+    "leads": (("lead_person_key", "Hash of the trimmed, lower-cased email (of the lead id when no email): the only PII-derived key allowed past staging."),),
+    "exchange_rates": (
+        ("valid_from", "First day the rate applies (rate_date)."),
+        ("valid_to", "Day the next rate of the currency applies (exclusive); null for the latest rate."),
+    ),
+}
+
+HEADER = "# Rendered from src/crm_kpi/contract.py by `crm-kpi render-yaml`; edit the contract, not this file.\n"
+
+# Where the sources are, decided by one setting (the environment variable CRM_KPI_RAW_PATH):
+# unset, the demo seeds in the `raw` schema; set, the files <path>/<table>.<format> read in place.
+EXTERNAL_LOCATION = (
+    "{{ ('read_parquet(\\'' ~ env_var('CRM_KPI_RAW_PATH') ~ '/{name}.parquet\\')'"
+    " if env_var('CRM_KPI_RAW_FORMAT', 'csv') == 'parquet' else"
+    " 'read_csv(\\'' ~ env_var('CRM_KPI_RAW_PATH') ~ '/{name}.csv\\', header = true, all_varchar = true)')"
+    " if env_var('CRM_KPI_RAW_PATH', '') else '(select * from ' ~ var('schema_prefix', '') ~ 'raw.{name})' }}"
+)
+
+
+def _q(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _column_yaml(column: Column) -> list[str]:
+    lines = [
+        f"          - name: {column.name}",
+        f"            description: {_q(column.description)}",
+        f"            data_type: {column.type}",
+        "            meta:",
+        f"              nullable: {'true' if column.nullable else 'false'}",
+    ]
+    if column.lowercase:
+        lines.append("              lowercase: true")
+    if column.accepted_values:
+        lines.append(f"              accepted_values: [{', '.join(column.accepted_values)}]")
+    return lines
+
+
+def _table_yaml(table: Table) -> list[str]:
+    required = "required" if table.required else "optional (absent or empty gives empty KPIs)"
+    lines = [
+        f"      - name: {table.name}",
+        f"        description: {_q(f'Raw {table.name}: {table.grain}; {required}.')}",
+        "        meta:",
+        f"          required: {'true' if table.required else 'false'}",
+        f"          primary_key: [{', '.join(table.primary_key)}]",
+    ]
+    if table.freshness_column:
+        lines += [
+            f"        loaded_at_field: \"try_cast({table.freshness_column} as timestamptz)\"",
+            "        config:",
+            "          freshness:",
+            "            warn_after: {count: 3, period: day}",
+        ]
+    lines.append("        columns:")
+    for column in table.columns:
+        lines += _column_yaml(column)
+    return lines
+
+
+def render_sources_yaml() -> str:
+    lines = [
+        "version: 2",
+        "",
+        "sources:",
+        "  - name: crm",
+        "    description: >-",
+        "      The raw CRM export (../shared/RAW_CONTRACT.md): one table per file, every column read as text",
+        "      and cast in staging. Demo data: the seeds under seeds/demo loaded into the `raw` schema.",
+        "      Your own export: set CRM_KPI_RAW_PATH to the folder (and CRM_KPI_RAW_FORMAT=parquet for",
+        "      Parquet files); the files are read in place, no `dbt seed`.",
+        "    schema: \"{{ var('schema_prefix', '') }}raw\"",
+        "    meta:",
+        f"      external_location: {_q(EXTERNAL_LOCATION)}",
+        "    tables:",
+    ]
+    for table in TABLES:
+        lines += _table_yaml(table)
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def render_seeds_yaml() -> str:
+    lines = ["version: 2", "", "seeds:"]
+    for table in TABLES:
+        lines += [
+            f"  - name: {table.name}",
+            f"    description: {_q(f'Demo raw {table.name} ({table.grain}); loaded as text like a CRM export.')}",
+            "    config:",
+            "      column_types:",
+        ]
+        lines += [f"        {column.name}: varchar" for column in table.columns]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def render_table_names_macro() -> str:
+    names = ", ".join(f"'{table.name}'" for table in TABLES)
+    return (
+        HEADER.replace("# ", "{# ", 1).replace("\n", " #}\n", 1)
+        + "{# The raw tables of the contract (a static list: refs built from it must exist at parse time). #}\n"
+        + "{% macro raw_table_names() -%}\n"
+        + f"    {{{{ return([{names}]) }}}}\n"
+        + "{%- endmacro %}\n"
+    )
+
+
+def _converted_columns(table: Table) -> list[tuple[str, str]]:
+    """The typed columns of a table after money conversion: (name, description)."""
+    columns: list[tuple[str, str]] = []
+    for column in table.columns:
+        if table.money and column.name == "currency":
+            columns.append(("original_currency", "ISO 4217 currency of the original amounts (upper case)."))
+            continue
+        if column.name in table.money:
+            columns.append((column.name, f"{column.description} Converted to the reporting currency."))
+            columns.append((f"original_{column.name}", f"{column.description} As exported, in original_currency."))
+            continue
+        columns.append((column.name, column.description))
+    if table.money:
+        columns.append(("exchange_rate", "Rate used: reporting currency per unit of original_currency on the event date."))
+    return columns
+
+
+def _key_tests(table: Table, indent: str) -> list[str]:
+    if len(table.primary_key) == 1:
+        return []
+    return [
+        f"{indent}data_tests:",
+        f"{indent}  - unique_combination_of_columns:",
+        f"{indent}      arguments:",
+        f"{indent}        combination_of_columns: [{', '.join(table.primary_key)}]",
+    ]
+
+
+def render_staging_models_yaml() -> str:
+    lines = ["version: 2", "", "models:"]
+    for table in TABLES:
+        base_columns = _converted_columns(table)
+        if "is_deleted" not in table.column_names:
+            base_columns = [column for column in base_columns if column[0] != "is_deleted"]
+        lines += [
+            f"  - name: base_crm__{table.name}",
+            "    description: " + _q(
+                f"Every raw {table.name} row, typed and checked by the macro typed_raw_rows: staging keeps the"
+                " rows without a quarantine_reason, audit_crm__quarantined_rows lists the others."
+            ),
+            "    columns:",
+        ]
+        for name, description in base_columns + list(AUDIT_COLUMNS):
+            lines += [f"      - name: {name}", f"        description: {_q(description)}"]
+        staged = [c for c in base_columns if c[0] != "is_deleted"] + list(EXTRA_STAGING_COLUMNS.get(table.name, ()))
+        lines += [
+            f"  - name: stg_crm__{table.name}",
+            "    description: " + _q(
+                f"Raw {table.name} ({table.grain}), cleaned: valid rows only, latest re-export per"
+                f" {', '.join(table.primary_key)}, soft-deleted records removed, UTC timestamps, enums lower-cased"
+                + (", money in the reporting currency" if table.money else "")
+                + ". See the staging_rules docs block."
+            ),
+        ]
+        lines += _key_tests(table, "    ")
+        lines.append("    columns:")
+        enums = {column.name: column.accepted_values for column in table.columns if column.accepted_values}
+        for name, description in staged:
+            lines += [f"      - name: {name}", f"        description: {_q(description)}"]
+            tests: list[str] = []
+            if len(table.primary_key) == 1 and name == table.primary_key[0]:
+                tests = ["        data_tests: [unique, not_null]"]
+            elif name in enums:
+                tests = [
+                    "        data_tests:",
+                    "          - accepted_values:",
+                    "              arguments:",
+                    f"                values: [{', '.join(enums[name])}]",
+                ]
+            lines += tests
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def rendered_files() -> dict[Path, str]:
+    """Every file rendered from the contract, by path relative to the project root."""
+    return {
+        SOURCES_PATH: render_sources_yaml(),
+        SEEDS_PATH: render_seeds_yaml(),
+        TABLE_NAMES_MACRO_PATH: render_table_names_macro(),
+        STAGING_MODELS_PATH: render_staging_models_yaml(),
+    }
+
+
+def write_yaml(root: Path) -> list[Path]:
+    written = []
+    for relative, text in rendered_files().items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
