@@ -29,7 +29,7 @@ bounds as (
     select
         least(
             min(event_date),
-            (select min(period_start) from subscriptions)
+            (select min(subscriptions.period_start) from subscriptions)
         ) as first_data_date,
         max(event_date) as last_data_date
     from event_dates

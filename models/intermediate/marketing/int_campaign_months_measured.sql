@@ -108,22 +108,41 @@ running_months as (
         months.month_start
     from campaigns
     inner join months
-        on months.month_start >= {{ crm_kpi.month_of('campaigns.started_on') }}
-        and (months.month_start <= campaigns.ended_on or campaigns.ended_on is null)
+        on
+            months.month_start >= {{ crm_kpi.month_of('campaigns.started_on') }}
+            and (campaigns.ended_on >= months.month_start or campaigns.ended_on is null)
 ),
 
 campaign_months as (
-    select campaign_id, month_start from running_months
+    select
+        campaign_id,
+        month_start
+    from running_months
     union
-    select campaign_id, month_start from spend_by_month
+    select
+        campaign_id,
+        month_start
+    from spend_by_month
     union
-    select campaign_id, month_start from leads_by_month
+    select
+        campaign_id,
+        month_start
+    from leads_by_month
     union
-    select campaign_id, month_start from mqls_by_month
+    select
+        campaign_id,
+        month_start
+    from mqls_by_month
     union
-    select campaign_id, month_start from customers_by_month
+    select
+        campaign_id,
+        month_start
+    from customers_by_month
     union
-    select campaign_id, month_start from revenue_by_month
+    select
+        campaign_id,
+        month_start
+    from revenue_by_month
 ),
 
 final as (
@@ -142,20 +161,25 @@ final as (
     inner join campaigns
         on campaign_months.campaign_id = campaigns.campaign_id
     left join spend_by_month
-        on campaign_months.campaign_id = spend_by_month.campaign_id
-        and campaign_months.month_start = spend_by_month.month_start
+        on
+            campaign_months.campaign_id = spend_by_month.campaign_id
+            and campaign_months.month_start = spend_by_month.month_start
     left join leads_by_month
-        on campaign_months.campaign_id = leads_by_month.campaign_id
-        and campaign_months.month_start = leads_by_month.month_start
+        on
+            campaign_months.campaign_id = leads_by_month.campaign_id
+            and campaign_months.month_start = leads_by_month.month_start
     left join mqls_by_month
-        on campaign_months.campaign_id = mqls_by_month.campaign_id
-        and campaign_months.month_start = mqls_by_month.month_start
+        on
+            campaign_months.campaign_id = mqls_by_month.campaign_id
+            and campaign_months.month_start = mqls_by_month.month_start
     left join customers_by_month
-        on campaign_months.campaign_id = customers_by_month.campaign_id
-        and campaign_months.month_start = customers_by_month.month_start
+        on
+            campaign_months.campaign_id = customers_by_month.campaign_id
+            and campaign_months.month_start = customers_by_month.month_start
     left join revenue_by_month
-        on campaign_months.campaign_id = revenue_by_month.campaign_id
-        and campaign_months.month_start = revenue_by_month.month_start
+        on
+            campaign_months.campaign_id = revenue_by_month.campaign_id
+            and campaign_months.month_start = revenue_by_month.month_start
 )
 
 select * from final

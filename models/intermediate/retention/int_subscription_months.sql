@@ -26,8 +26,9 @@ active_periods as (
     inner join accounts
         on subscriptions.account_id = accounts.account_id
     inner join months
-        on subscriptions.period_start <= months.snapshot_date
-        and (subscriptions.period_end > months.snapshot_date or subscriptions.period_end is null)
+        on
+            subscriptions.period_start <= months.snapshot_date
+            and coalesce(subscriptions.period_end, cast('9999-12-31' as date)) > months.snapshot_date
     group by
         subscriptions.account_id,
         months.month_start
@@ -49,7 +50,7 @@ account_months as (
         months.snapshot_date
     from first_active_months
     inner join months
-        on months.month_start >= first_active_months.cohort_month
+        on first_active_months.cohort_month <= months.month_start
 ),
 
 final as (
@@ -63,8 +64,9 @@ final as (
         active_periods.account_id is not null as is_active
     from account_months
     left join active_periods
-        on account_months.account_id = active_periods.account_id
-        and account_months.month_start = active_periods.month_start
+        on
+            account_months.account_id = active_periods.account_id
+            and account_months.month_start = active_periods.month_start
 )
 
 select * from final

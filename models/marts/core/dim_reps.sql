@@ -18,11 +18,12 @@ current_memberships as (
         memberships.team_id,
         row_number() over (
             partition by memberships.user_id
-            order by memberships.started_on desc, memberships.team_id
+            order by memberships.started_on desc, memberships.team_id asc
         ) as membership_rank
     from memberships
     cross join as_of_dates
-    where memberships.started_on <= as_of_dates.as_of_date
+    where
+        memberships.started_on <= as_of_dates.as_of_date
         and (memberships.ended_on >= as_of_dates.as_of_date or memberships.ended_on is null)
 ),
 
@@ -40,8 +41,9 @@ final as (
         users.left_on
     from users
     left join current_memberships
-        on users.user_id = current_memberships.user_id
-        and current_memberships.membership_rank = 1
+        on
+            users.user_id = current_memberships.user_id
+            and current_memberships.membership_rank = 1
 )
 
 select * from final

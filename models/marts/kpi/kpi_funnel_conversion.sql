@@ -15,7 +15,7 @@ channels as (
 cohort_months as (
     select months.month_start as cohort_month
     from months
-    where months.month_start >= (select min(cohort_month) from leads)
+    where months.month_start >= (select min(leads.cohort_month) from leads)
 ),
 
 cohort_grid as (
@@ -60,8 +60,9 @@ cohorts as (
         cohort_counts.median_days_opportunity_to_won
     from cohort_grid
     left join cohort_counts
-        on cohort_grid.cohort_month = cohort_counts.cohort_month
-        and cohort_grid.channel = cohort_counts.channel
+        on
+            cohort_grid.cohort_month = cohort_counts.cohort_month
+            and cohort_grid.channel = cohort_counts.channel
 ),
 
 with_previous_month as (

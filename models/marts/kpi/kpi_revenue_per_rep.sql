@@ -39,7 +39,8 @@ reps as (
         users.hired_on,
         users.left_on
     from users
-    where users.role in ('ae', 'am')
+    where
+        users.role in ('ae', 'am')
         or users.user_id in (select closed_deals.user_id from closed_deals)
 ),
 
@@ -49,14 +50,21 @@ employed_months as (
         months.month_start
     from reps
     inner join months
-        on months.month_start >= {{ crm_kpi.month_of('reps.hired_on') }}
-        and (months.month_start <= reps.left_on or reps.left_on is null)
+        on
+            months.month_start >= {{ crm_kpi.month_of('reps.hired_on') }}
+            and (reps.left_on >= months.month_start or reps.left_on is null)
 ),
 
 rep_months as (
-    select user_id, month_start from employed_months
+    select
+        user_id,
+        month_start
+    from employed_months
     union
-    select user_id, month_start from closed_deals
+    select
+        user_id,
+        month_start
+    from closed_deals
 ),
 
 monthly_quotas as (
@@ -86,11 +94,13 @@ rep_month_measures as (
     inner join reps
         on rep_months.user_id = reps.user_id
     left join closed_deals
-        on rep_months.user_id = closed_deals.user_id
-        and rep_months.month_start = closed_deals.month_start
+        on
+            rep_months.user_id = closed_deals.user_id
+            and rep_months.month_start = closed_deals.month_start
     left join monthly_quotas
-        on rep_months.user_id = monthly_quotas.user_id
-        and rep_months.month_start = monthly_quotas.month_start
+        on
+            rep_months.user_id = monthly_quotas.user_id
+            and rep_months.month_start = monthly_quotas.month_start
 ),
 
 final as (

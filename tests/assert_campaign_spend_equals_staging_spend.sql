@@ -1,0 +1,53 @@
+{#-
+    Reconciliation (M1/M2): per campaign, the spend in the campaign mart and summed over the
+    campaign x month mart equal the spend in staging (campaigns in staging, spend on or before the
+    as-of date). Half a cent of rounding per mart row.
+-#}
+with
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+staging_spend as (
+    select
+        spend.campaign_id,
+        sum(spend.amount) as spend
+    from {{ ref('stg_crm__campaign_spend') }} as spend
+    inner join {{ ref('stg_crm__campaigns') }} as campaigns
+        on spend.campaign_id = campaigns.campaign_id
+    cross join as_of_dates
+    where spend.spend_date <= as_of_dates.as_of_date
+    group by 1
+),
+
+monthly_spend as (
+    select
+        campaign_id,
+        sum(spend) as spend,
+        count(*) as mart_rows
+    from {{ ref('kpi_campaign_cac_monthly') }}
+    group by 1
+),
+
+campaign_spend as (
+    select
+        campaign_id,
+        spend
+    from {{ ref('kpi_campaign_cac') }}
+)
+
+select
+    campaign_spend.campaign_id,
+    staging_spend.spend as staging_spend,
+    campaign_spend.spend as campaign_mart_spend,
+    monthly_spend.spend as monthly_mart_spend
+from campaign_spend
+left join staging_spend
+    on campaign_spend.campaign_id = staging_spend.campaign_id
+left join monthly_spend
+    on campaign_spend.campaign_id = monthly_spend.campaign_id
+where
+    abs(coalesce(staging_spend.spend, 0) - campaign_spend.spend) > 0.005
+    or abs(coalesce(staging_spend.spend, 0) - coalesce(monthly_spend.spend, 0))
+    > 0.005 * (coalesce(monthly_spend.mart_rows, 0) + 1)
