@@ -39,15 +39,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcomes = []
     try:
         if settings.raw_path is None:
-            _log("1/4 loading the demo data (dbt seed into the raw schema)")
-            outcomes.append(runner.run_dbt(settings, ["seed", "--full-refresh"]))
+            _log("1/4 + 2/4 load the demo data (dbt seed into the raw schema), then dbt build every model and test")
         else:
-            _log(f"1/4 reading the raw export in place from {settings.raw_path} ({settings.raw_format})")
-        _log("2/4 dbt build: every model and data/unit test")
-        outcomes.append(runner.run_dbt(settings, ["build", "--exclude", "resource_type:seed"]))
+            _log(f"1/4 + 2/4 read the raw export in place from {settings.raw_path}, dbt build every model and test")
+        outcomes += runner.build(settings)
         _log("3/4 dbt docs generate")
         outcomes.append(runner.run_dbt(settings, ["docs", "generate", "--static"]))
-    except runner.DbtFailed as error:
+    except (runner.DbtFailed, runner.RawExportError) as error:
         _log(str(error))
         return 1
     _log("4/4 Great Expectations suites on the marts")

@@ -1,20 +1,20 @@
 """The main job: load the raw data, `dbt build` every model and test, validate the marts, summarise.
 
-dbt runs in-process through its programmatic entry point (dbtRunner); the settings that select the
-warehouse and the raw data are the same environment variables profiles.yml and the sources read, so a
-user's plain `dbt build` and this job see one configuration.
+dbt runs as a subprocess (the dbt CLI of this environment); the settings that select the warehouse and
+the raw data are the same environment variables profiles.yml and the sources read, so a user's plain
+`dbt build` and this job see one configuration.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from crm_kpi.paths import project_root
 
@@ -50,6 +50,8 @@ class BuildSettings:
     as_of_date: str | None = None
     extra_vars: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    # dbt's target/ and logs/ folders; None: the project's own (tests keep theirs apart).
+    artifacts_dir: Path | None = None
 
     def environment(self) -> dict[str, str]:
         env = {
@@ -69,52 +71,69 @@ class BuildSettings:
         return dbt_vars
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
-    """Run one dbt command in-process against the settings' warehouse; raise DbtFailed on failure."""
-    from dbt.cli.main import dbtRunner
-
-    command = list(args)
+    """Run one dbt command (a subprocess, its log streaming to the terminal) against the settings'
+    warehouse; count node results from run_results.json; raise DbtFailed naming the failing nodes."""
+    command = [str(Path(sys.executable).parent / "dbt"), *args]
     if settings.dbt_vars():
-        import json
-
         command += ["--vars", json.dumps(settings.dbt_vars())]
     command += ["--project-dir", str(project_root()), "--profiles-dir", str(project_root())]
+    target_dir = project_root() / "target"
+    if settings.artifacts_dir is not None:
+        target_dir = settings.artifacts_dir / "target"
+        command += ["--target-path", str(target_dir), "--log-path", str(settings.artifacts_dir / "logs")]
     if settings.quiet:
-        command = ["--quiet", *command]
+        command.insert(1, "--quiet")
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    results_file = target_dir / "run_results.json"
+    results_file.unlink(missing_ok=True)
     started = time.perf_counter()
-    with _environment(settings.environment()):
-        result = dbtRunner().invoke(command)
+    completed = subprocess.run(command, env={**os.environ, **settings.environment()}, check=False)
     outcome = DbtOutcome(" ".join(args), time.perf_counter() - started)
-    for node_result in _node_results(result.result):
-        resource_type = str(getattr(node_result.node, "resource_type", "node"))
-        status = str(node_result.status)
-        outcome.counts[f"{resource_type}:{status}"] += 1
-        if status in {"error", "fail", "runtime error"}:
-            message = (node_result.message or "").strip().splitlines()
-            outcome.failures.append(f"{node_result.node.name} ({status}): {message[0] if message else ''}")
-    if not result.success:
-        details = "\n  ".join(outcome.failures) or str(result.exception or "see the dbt log above")
-        raise DbtFailed(f"dbt {' '.join(args)} failed:\n  {details}")
+    if results_file.exists():
+        for node in json.loads(results_file.read_text(encoding="utf-8")).get("results", []):
+            resource_type = node.get("unique_id", "node").split(".")[0]
+            status = str(node.get("status"))
+            outcome.counts[f"{resource_type}:{status}"] += 1
+            if status in {"error", "fail", "runtime error"}:
+                outcome.failures.append(f"{node.get('unique_id')} ({status}): {_short(node.get('message'))}")
+    if completed.returncode != 0:
+        details = "\n  ".join(outcome.failures) or "see the dbt log above"
+        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {completed.returncode}):\n  {details}")
     return outcome
 
 
-def _node_results(result: Any) -> list[Any]:
-    return list(getattr(result, "results", None) or [])
+def _short(message: str | None) -> str:
+    """A dbt node message without its macro call stack."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    kept = [line for line in lines if not line.startswith("> ")]
+    return " ".join(kept)[:600]
+
+
+class RawExportError(ValueError):
+    """The raw export folder does not hold what the raw contract requires."""
+
+
+def check_raw_folder(raw_path: Path, raw_format: str) -> None:
+    """Fail fast, naming the files, when the folder lacks a required table of the raw contract."""
+    from crm_kpi.contract import REQUIRED_TABLES
+
+    if not raw_path.is_dir():
+        raise RawExportError(f"raw export folder {raw_path} does not exist")
+    missing = [f"{name}.{raw_format}" for name in REQUIRED_TABLES if not (raw_path / f"{name}.{raw_format}").is_file()]
+    if missing:
+        raise RawExportError(f"raw export {raw_path} lacks the required file(s): {', '.join(missing)}")
+
+
+def build(settings: BuildSettings) -> list[DbtOutcome]:
+    """Load the demo seeds (when no raw path is given) and `dbt build` every model and test."""
+    if settings.raw_path is not None:
+        check_raw_folder(settings.raw_path, settings.raw_format)
+    outcomes = []
+    if settings.raw_path is None:
+        outcomes.append(run_dbt(settings, ["seed", "--full-refresh"]))
+    outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed"]))
+    return outcomes
 
 
 def mart_row_counts(db_path: Path, schema: str = "marts") -> dict[str, int]:

@@ -1,0 +1,50 @@
+"""Session fixtures: the demo data built once into temporary DuckDB files (seeds, and the same CSVs
+read in place as an external export), shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crm_kpi import runner
+from crm_kpi.paths import project_root
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    db_path: Path
+    raw_dir: Path
+    as_of: date
+    artifacts_dir: Path
+
+
+def build_warehouse(workdir: Path, raw_path: Path | None, raw_format: str = "csv") -> Warehouse:
+    settings = runner.BuildSettings(
+        db_path=workdir / "warehouse.duckdb",
+        raw_path=raw_path,
+        raw_format=raw_format,
+        artifacts_dir=workdir,
+        quiet=True,
+    )
+    runner.build(settings)
+    with duckdb.connect(str(settings.db_path), read_only=True) as connection:
+        row = connection.execute("select as_of_date from intermediate.int_as_of_dates").fetchone()
+    assert row is not None
+    return Warehouse(settings.db_path, raw_path or project_root() / "seeds" / "demo", row[0], workdir)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The committed demo set loaded with dbt seed and built with every dbt test."""
+    yield build_warehouse(tmp_path_factory.mktemp("demo_seeds"), raw_path=None)
+
+
+@pytest.fixture(scope="session")
+def external_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The same demo CSVs read in place (CRM_KPI_RAW_PATH), no dbt seed."""
+    yield build_warehouse(tmp_path_factory.mktemp("demo_external"), raw_path=project_root() / "seeds" / "demo")
