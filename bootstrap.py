@@ -35,7 +35,7 @@ def _fingerprint() -> str:
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - bootstrap runs under any python3
         sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     if not _bin("python").exists():
         print(f"[bootstrap] creating the virtual environment {VENV}", flush=True)

@@ -1,10 +1,10 @@
 """`crm-kpi`: the project's command line.
 
-    crm-kpi run         load the raw data, dbt build every model and test, validate the marts, summarise
-    crm-kpi test        the whole test suite: ruff, mypy, sqlfluff, pytest (what CI runs)
-    crm-kpi generate    write a raw CRM data set (the committed demo set by default)
-    crm-kpi validate    run the Great Expectations suites on a built warehouse
-    crm-kpi render-yaml rewrite the sources/seeds YAML rendered from the raw contract
+crm-kpi run         load the raw data, dbt build every model and test, validate the marts, summarise
+crm-kpi test        the whole test suite: ruff, mypy, sqlfluff, pytest (what CI runs)
+crm-kpi generate    write a raw CRM data set (the committed demo set by default)
+crm-kpi validate    run the Great Expectations suites on a built warehouse
+crm-kpi render-yaml rewrite the sources/seeds YAML rendered from the raw contract
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print("Summary")
     print(f"  models built        {counts.get('model:success', 0)}")
     print(f"  seeds loaded        {counts.get('seed:success', 0)}")
-    tests_passed = counts.get("test:pass", 0) + counts.get("unit_test:pass", 0)
-    print(f"  dbt tests passed    {tests_passed} (data {counts.get('test:pass', 0)}, unit {counts.get('unit_test:pass', 0)})")
+    data_tests, unit_tests = counts.get("test:pass", 0), counts.get("unit_test:pass", 0)
+    print(f"  dbt tests passed    {data_tests + unit_tests} (data {data_tests}, unit {unit_tests})")
     print(f"  expectations        {sum(r.evaluated for r in results)} passed in {len(results)} suites")
     print("  rows per mart")
     for name, count in rows.items():
@@ -82,7 +82,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Lint and type checks, then pytest (whose summary line closes the output)."""
     root = project_root()
     steps: list[tuple[str, list[str]]] = [
-        ("ruff", [sys.executable, "-m", "ruff", "check", "src", "tests/python"]),
+        ("ruff", [sys.executable, "-m", "ruff", "check", "src", "tests/python", "bootstrap.py"]),
+        ("ruff format", [sys.executable, "-m", "ruff", "format", "--check", "src", "tests/python", "bootstrap.py"]),
         ("mypy", [sys.executable, "-m", "mypy"]),
         ("sqlfluff", [sys.executable, "-m", "sqlfluff", "lint", "models", "analyses", "--disable-progress-bar"]),
     ]
@@ -142,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="build the warehouse and validate it (the main job)")
-    run.add_argument("--raw-path", help="folder of raw CSV/Parquet files named as in the raw contract (default: demo seeds)")
+    run.add_argument(
+        "--raw-path", help="folder of raw CSV/Parquet files named as in the raw contract (default: demo seeds)"
+    )
     run.add_argument("--format", choices=["csv", "parquet"], default="csv", help="format of the raw files")
     run.add_argument("--db", help="DuckDB file to build (default: warehouse/crm_kpi.duckdb)")
     run.add_argument("--as-of", help="reporting date YYYY-MM-DD (default: the last date in the data)")

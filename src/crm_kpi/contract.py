@@ -80,7 +80,12 @@ def _c(
 
 
 UPDATED_AT = _c("updated_at", TIMESTAMP, "Last modification in the CRM; the latest row of a re-exported record wins.")
-IS_DELETED = _c("is_deleted", BOOLEAN, "Soft delete flag (`true` removes the record from every mart); empty means false.", nullable=True)
+IS_DELETED = _c(
+    "is_deleted",
+    BOOLEAN,
+    "Soft delete flag (`true` removes the record from every mart); empty means false.",
+    nullable=True,
+)
 
 
 def _currency(what: str) -> Column:

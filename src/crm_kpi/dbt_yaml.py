@@ -25,7 +25,13 @@ AUDIT_COLUMNS = (
     ("quarantine_value", "The raw text of the column at fault."),
 )
 EXTRA_STAGING_COLUMNS = {
-    "leads": (("lead_person_key", "Hash of the trimmed, lower-cased email (of the lead id when no email): the only PII-derived key allowed past staging."),),
+    "leads": (
+        (
+            "lead_person_key",
+            "Hash of the trimmed, lower-cased email (of the lead id when no email):"
+            " the only PII-derived key allowed past staging.",
+        ),
+    ),
     "exchange_rates": (
         ("valid_from", "First day the rate applies (rate_date)."),
         ("valid_to", "Day the next rate of the currency applies (exclusive); null for the latest rate."),
@@ -75,7 +81,7 @@ def _table_yaml(table: Table) -> list[str]:
     ]
     if table.freshness_column:
         lines += [
-            f"        loaded_at_field: \"try_cast({table.freshness_column} as timestamptz)\"",
+            f'        loaded_at_field: "try_cast({table.freshness_column} as timestamptz)"',
             "        config:",
             "          freshness:",
             "            warn_after: {count: 3, period: day}",
@@ -144,7 +150,9 @@ def _converted_columns(table: Table) -> list[tuple[str, str]]:
             continue
         columns.append((column.name, column.description))
     if table.money:
-        columns.append(("exchange_rate", "Rate used: reporting currency per unit of original_currency on the event date."))
+        columns.append(
+            ("exchange_rate", "Rate used: reporting currency per unit of original_currency on the event date.")
+        )
     return columns
 
 
@@ -167,7 +175,8 @@ def render_staging_models_yaml() -> str:
             base_columns = [column for column in base_columns if column[0] != "is_deleted"]
         lines += [
             f"  - name: base_crm__{table.name}",
-            "    description: " + _q(
+            "    description: "
+            + _q(
                 f"Every raw {table.name} row, typed and checked by the macro typed_raw_rows: staging keeps the"
                 " rows without a quarantine_reason, audit_crm__quarantined_rows lists the others."
             ),
@@ -178,7 +187,8 @@ def render_staging_models_yaml() -> str:
         staged = [c for c in base_columns if c[0] != "is_deleted"] + list(EXTRA_STAGING_COLUMNS.get(table.name, ()))
         lines += [
             f"  - name: stg_crm__{table.name}",
-            "    description: " + _q(
+            "    description: "
+            + _q(
                 f"Raw {table.name} ({table.grain}), cleaned: valid rows only, latest re-export per"
                 f" {', '.join(table.primary_key)}, soft-deleted records removed, UTC timestamps, enums lower-cased"
                 + (", money in the reporting currency" if table.money else "")

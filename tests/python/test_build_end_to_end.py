@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Warehouse, build_warehouse
 
+from conftest import Warehouse, build_warehouse
 from crm_kpi.runner import KPI_MARTS, BuildSettings, DbtFailed, RawExportError, run_dbt
 
 pytestmark = pytest.mark.slow
