@@ -8,9 +8,9 @@
     cast({{ dbt.date_trunc('month', expr) }} as date)
 {%- endmacro %}
 
-{# Money at the mart: rounded to cents. #}
+{# Money at the mart: rounded half away from zero to cents, through a decimal so that every engine rounds alike. #}
 {% macro money(expr) -%}
-    cast(round({{ expr }}, 2) as decimal(18, 2))
+    cast(round(cast({{ expr }} as decimal(28, 8)), 2) as decimal(18, 2))
 {%- endmacro %}
 
 {# A ratio that is null (never 0, never an error) when the denominator is 0 or null. #}

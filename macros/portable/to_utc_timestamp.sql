@@ -7,7 +7,7 @@
 {%- endmacro %}
 
 {% macro default__to_utc_timestamp(text_expr) -%}
-    cast({{ dbt.safe_cast(text_expr, 'timestamp with time zone') }} at time zone 'UTC' as timestamp)
+    cast({{ crm_kpi.try_cast(text_expr, 'timestamp with time zone') }} at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
 {% macro duckdb__to_utc_timestamp(text_expr) -%}

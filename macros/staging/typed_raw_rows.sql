@@ -170,11 +170,11 @@ select * from checked
     {%- elif data_type == 'timestamp' -%}
         {{ crm_kpi.to_utc_timestamp(text_expr) }}
     {%- elif data_type == 'date' -%}
-        {{ dbt.safe_cast(text_expr, 'date') }}
+        {{ crm_kpi.try_cast(text_expr, 'date') }}
     {%- elif data_type == 'decimal' -%}
-        {{ dbt.safe_cast(text_expr, crm_kpi.type_double()) }}
+        {{ crm_kpi.try_cast(text_expr, crm_kpi.type_double()) }}
     {%- elif data_type == 'integer' -%}
-        {{ dbt.safe_cast(text_expr, dbt.type_bigint()) }}
+        {{ crm_kpi.try_cast(text_expr, 'bigint') }}
     {%- elif data_type == 'boolean' -%}
         {{ crm_kpi.parse_boolean(text_expr) }}
     {%- else -%}

@@ -59,7 +59,7 @@ final as (
         account_months.month_start,
         account_months.snapshot_date,
         account_months.cohort_month,
-        {{ dbt.datediff('account_months.cohort_month', 'account_months.month_start', 'month') }} as months_since_start,
+        cast({{ dbt.datediff('account_months.cohort_month', 'account_months.month_start', 'month') }} as integer) as months_since_start,
         coalesce(active_periods.mrr, 0) as mrr,
         active_periods.account_id is not null as is_active
     from account_months
