@@ -33,6 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         db_path=db_path,
         raw_path=Path(args.raw_path) if args.raw_path else None,
         raw_format=args.format,
+        target=args.target,
         as_of_date=args.as_of,
     )
     started = time.perf_counter()
@@ -149,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=["csv", "parquet"], default="csv", help="format of the raw files")
     run.add_argument("--db", help="DuckDB file to build (default: warehouse/crm_kpi.duckdb)")
     run.add_argument("--as-of", help="reporting date YYYY-MM-DD (default: the last date in the data)")
+    run.add_argument(
+        "--target",
+        choices=["duckdb", "postgres", "spark"],
+        default="duckdb",
+        help="engine (profiles.yml target); postgres and spark bulk-load the raw data first",
+    )
     run.set_defaults(func=cmd_run)
 
     test = commands.add_parser("test", help="run the whole test suite")

@@ -126,7 +126,9 @@ def load_postgres(
     return loaded
 
 
-def load_spark(raw_path: Path, raw_format: str, spark: Any, schema: str = "raw", progress: Progress = print) -> dict[str, int]:
+def load_spark(
+    raw_path: Path, raw_format: str, spark: Any, schema: str = "raw", progress: Progress = print
+) -> dict[str, int]:
     """Read every raw table with Spark's reader and save it as a table in `schema` (string columns)."""
     from pyspark.sql import functions as spark_functions
     from pyspark.sql.types import StringType, StructField, StructType
@@ -149,7 +151,9 @@ def load_spark(raw_path: Path, raw_format: str, spark: Any, schema: str = "raw",
                 raise ValueError(f"{path}: columns not in the raw contract for {table.name}: {unknown}")
             frame = frame.select(
                 [
-                    spark_functions.col(name) if name in frame.columns else spark_functions.lit(None).cast("string").alias(name)
+                    spark_functions.col(name)
+                    if name in frame.columns
+                    else spark_functions.lit(None).cast("string").alias(name)
                     for name in table.column_names
                 ]
             )

@@ -53,8 +53,14 @@ class BuildSettings:
     # dbt's target/ and logs/ folders; None: the project's own (tests keep theirs apart).
     artifacts_dir: Path | None = None
 
+    @property
+    def spark_dir(self) -> Path:
+        """Working folder of a Spark build: its Derby metastore and spark-warehouse live here."""
+        return self.db_path.parent / "spark"
+
     def environment(self) -> dict[str, str]:
         env = {
+            "CRM_KPI_SPARK_WAREHOUSE": str(self.spark_dir / "spark-warehouse"),
             "DBT_PROFILES_DIR": str(project_root()),
             "CRM_KPI_TARGET": self.target,
             "CRM_KPI_DUCKDB_PATH": str(self.db_path),
@@ -88,7 +94,10 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
     results_file = target_dir / "run_results.json"
     results_file.unlink(missing_ok=True)
     started = time.perf_counter()
-    completed = subprocess.run(command, env={**os.environ, **settings.environment()}, check=False)
+    workdir = settings.spark_dir if settings.target == "spark" else None
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    completed = subprocess.run(command, env={**os.environ, **settings.environment()}, cwd=workdir, check=False)
     outcome = DbtOutcome(" ".join(args), time.perf_counter() - started)
     if results_file.exists():
         for node in json.loads(results_file.read_text(encoding="utf-8")).get("results", []):
@@ -125,12 +134,34 @@ def check_raw_folder(raw_path: Path, raw_format: str) -> None:
         raise RawExportError(f"raw export {raw_path} lacks the required file(s): {', '.join(missing)}")
 
 
+def load_raw(settings: BuildSettings) -> None:
+    """Bulk-load the raw data into a server engine's `raw` schema (DuckDB reads seeds or files directly)."""
+    raw_path = settings.raw_path or project_root() / "seeds" / "demo"
+    if settings.target == "postgres":
+        from crm_kpi.loaders import PostgresSettings, load_postgres
+
+        load_postgres(raw_path, settings.raw_format, PostgresSettings.from_environment(), progress=_progress)
+    elif settings.target == "spark":
+        settings.spark_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "crm_kpi.spark_load", str(raw_path.resolve()), settings.raw_format]
+        env = {**os.environ, **settings.environment()}
+        if subprocess.run(command, env=env, cwd=settings.spark_dir, check=False).returncode != 0:
+            raise DbtFailed(f"loading {raw_path} into Spark failed (see the log above)")
+
+
+def _progress(message: str) -> None:
+    print(f"[crm-kpi load] {message}", flush=True)
+
+
 def build(settings: BuildSettings) -> list[DbtOutcome]:
-    """Load the demo seeds (when no raw path is given) and `dbt build` every model and test."""
+    """Load the raw data (demo seeds on DuckDB, the bulk loader on a server engine) and `dbt build`
+    every model and test."""
     if settings.raw_path is not None:
         check_raw_folder(settings.raw_path, settings.raw_format)
     outcomes = []
-    if settings.raw_path is None:
+    if settings.target != "duckdb":
+        load_raw(settings)
+    elif settings.raw_path is None:
         outcomes.append(run_dbt(settings, ["seed", "--full-refresh"]))
     outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed"]))
     return outcomes
