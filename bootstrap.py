@@ -19,42 +19,52 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-LOCK = ROOT / "requirements.lock"
-STAMP = VENV / ".crm-kpi-installed"
+# The runtime pins, and the pins of everything the test suite needs on top (test tools, PostgreSQL and
+# Spark adapters, PySpark): `test` installs the second, every other command the first.
+RUNTIME_LOCK = ROOT / "requirements.lock"
+DEV_LOCK = ROOT / "requirements-dev.lock"
 
 
 def _bin(name: str) -> Path:
     return VENV / ("Scripts" if os.name == "nt" else "bin") / name
 
 
-def _fingerprint() -> str:
+def _fingerprint(lock: Path) -> str:
     digest = hashlib.sha256()
-    for path in (LOCK, ROOT / "pyproject.toml"):
+    for path in (lock, ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def ensure_environment() -> None:
+def _stamp(lock: Path) -> Path:
+    return VENV / f".installed-{lock.name}"
+
+
+def _installed(lock: Path) -> bool:
+    return _stamp(lock).exists() and _stamp(lock).read_text() == _fingerprint(lock)
+
+
+def ensure_environment(lock: Path) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - bootstrap runs under any python3
         sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     if not _bin("python").exists():
         print(f"[bootstrap] creating the virtual environment {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+    if _installed(lock) or (lock == RUNTIME_LOCK and _installed(DEV_LOCK)):
         return
     python = str(_bin("python"))
-    print("[bootstrap] installing pinned dependencies from requirements.lock (a minute or two)", flush=True)
+    print(f"[bootstrap] installing the pinned dependencies of {lock.name} (a minute or two)", flush=True)
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
-    subprocess.check_call([*pip, "install", "--quiet", "-r", str(LOCK)])
+    subprocess.check_call([*pip, "install", "--quiet", "-r", str(lock)])
     subprocess.check_call([*pip, "install", "--quiet", "--no-deps", "-e", str(ROOT)])
-    STAMP.write_text(_fingerprint())
+    _stamp(lock).write_text(_fingerprint(lock))
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(__doc__)
         return 0 if argv else 2
-    ensure_environment()
+    ensure_environment(DEV_LOCK if argv[0] == "test" else RUNTIME_LOCK)
     return subprocess.call([str(_bin("crm-kpi")), *argv], cwd=ROOT)
 
 
