@@ -114,12 +114,12 @@ converted as (
         select
             '{{ var("reporting_currency") | upper }}' as currency,
             cast('1900-01-01' as date) as valid_from,
-            cast(null as date) as valid_to,
+            cast('9999-12-31' as date) as valid_to,
             1.0 as rate_to_reporting
     ) as {{ alias }}
         on upper(typed.{{ spec.currency }}) = {{ alias }}.currency
         and {{ spec.on }} >= {{ alias }}.valid_from
-        and ({{ spec.on }} < {{ alias }}.valid_to or {{ alias }}.valid_to is null)
+        and {{ spec.on }} < {{ alias }}.valid_to
     {%- endfor %}
 ),
 

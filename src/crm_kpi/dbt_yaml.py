@@ -34,7 +34,7 @@ EXTRA_STAGING_COLUMNS = {
     ),
     "exchange_rates": (
         ("valid_from", "First day the rate applies (rate_date)."),
-        ("valid_to", "Day the next rate of the currency applies (exclusive); null for the latest rate."),
+        ("valid_to", "Day the next rate of the currency applies (exclusive); 9999-12-31 for the latest rate."),
     ),
 }
 

@@ -15,7 +15,10 @@ final as (
         rate_date,
         rate_to_reporting,
         rate_date as valid_from,
-        lead(rate_date) over (partition by upper(currency) order by rate_date) as valid_to
+        coalesce(
+            lead(rate_date) over (partition by upper(currency) order by rate_date),
+            cast('9999-12-31' as date)
+        ) as valid_to
     from latest_rows
 )
 
