@@ -13,6 +13,7 @@ import argparse
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -49,32 +50,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (runner.DbtFailed, runner.RawExportError) as error:
         _log(str(error))
         return 1
-    _log("4/4 Great Expectations suites on the marts")
     gx_docs = db_path.parent / "gx_docs"
+    results = []
     try:
-        results = run_expectations(db_path, gx_docs)
+        if settings.target == "duckdb":
+            _log("4/4 Great Expectations suites on the marts (pandas batches read with duckdb)")
+            results = run_expectations(db_path, gx_docs)
+        elif settings.target == "postgres":
+            from crm_kpi.expectations import run_expectations_postgres
+            from crm_kpi.loaders import PostgresSettings
+
+            _log("4/4 Great Expectations suites on the marts (GX SQL datasource on PostgreSQL)")
+            results = run_expectations_postgres(PostgresSettings.from_environment().sqlalchemy_url(), gx_docs)
+        else:
+            _log("4/4 Great Expectations: not run on Spark (the dbt tests ran there; GX runs on DuckDB and PostgreSQL)")
     except ExpectationsFailed as error:
         _log(str(error))
         return 1
-    counts = sum((outcome.counts for outcome in outcomes), start=__import__("collections").Counter())
-    rows = runner.mart_row_counts(db_path)
-    quarantined = runner.quarantine_counts(db_path)
+    counts = sum((o.counts for o in outcomes if not o.command.startswith("docs")), start=Counter[str]())
     print()
-    print("Summary")
+    print(f"Summary ({settings.target})")
     print(f"  models built        {counts.get('model:success', 0)}")
     print(f"  seeds loaded        {counts.get('seed:success', 0)}")
     data_tests, unit_tests = counts.get("test:pass", 0), counts.get("unit_test:pass", 0)
     print(f"  dbt tests passed    {data_tests + unit_tests} (data {data_tests}, unit {unit_tests})")
-    print(f"  expectations        {sum(r.evaluated for r in results)} passed in {len(results)} suites")
-    print("  rows per mart")
-    for name, count in rows.items():
-        print(f"    {name:<32} {count:>8}")
-    quarantine_total = sum(quarantined.values())
-    detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
-    print(f"  quarantined rows    {quarantine_total} ({detail}; see audit.audit_crm__quarantined_rows)")
-    print(f"  database            {db_path}")
+    if results:
+        print(f"  expectations        {sum(r.evaluated for r in results)} passed in {len(results)} suites")
+    if settings.target != "spark":
+        print("  rows per mart")
+        for name, count in runner.mart_row_counts(settings).items():
+            print(f"    {name:<32} {count:>8}")
+        quarantined = runner.quarantine_counts(settings)
+        detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
+        print(f"  quarantined rows    {sum(quarantined.values())} ({detail}; see audit.audit_crm__quarantined_rows)")
+    if settings.target == "duckdb":
+        print(f"  database            {db_path}")
+    elif settings.target == "postgres":
+        print("  database            PostgreSQL (CRM_KPI_PG_* settings), schema marts")
+    else:
+        print(f"  Spark warehouse     {settings.spark_dir / 'spark-warehouse'} (metastore in {settings.spark_dir})")
     print(f"  dbt docs            {root / 'target' / 'static_index.html'}")
-    print(f"  GX data docs        {gx_docs / 'index.html'}")
+    if results:
+        print(f"  GX data docs        {gx_docs / 'index.html'}")
     print(f"  took                {time.perf_counter() - started:.1f} s")
     return 0
 

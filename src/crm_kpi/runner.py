@@ -167,26 +167,35 @@ def build(settings: BuildSettings) -> list[DbtOutcome]:
     return outcomes
 
 
-def mart_row_counts(db_path: Path, schema: str = "marts") -> dict[str, int]:
+MART_TABLES_SQL = "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
+QUARANTINE_SQL = "select table_name, count(*) from audit.audit_crm__quarantined_rows group by 1 order by 1"
+
+
+def _query(settings: BuildSettings, sql: str) -> list[tuple[object, ...]]:
+    """Rows of a query on the built warehouse (DuckDB file or PostgreSQL)."""
+    if settings.target == "postgres":
+        from crm_kpi.loaders import PostgresSettings
+
+        connection = PostgresSettings.from_environment().connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+        finally:
+            connection.close()
     import duckdb
 
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        tables = connection.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by table_name",
-            [schema],
-        ).fetchall()
-        counts = {}
-        for (table_name,) in tables:
-            row = connection.execute(f'select count(*) from "{schema}"."{table_name}"').fetchone()
-            counts[table_name] = int(row[0]) if row else 0
+    with duckdb.connect(str(settings.db_path), read_only=True) as duck:
+        return duck.execute(sql).fetchall()
+
+
+def mart_row_counts(settings: BuildSettings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (table_name,) in _query(settings, MART_TABLES_SQL):
+        rows = _query(settings, f'select count(*) from marts."{table_name}"')
+        counts[str(table_name)] = int(str(rows[0][0]))
     return counts
 
 
-def quarantine_counts(db_path: Path) -> dict[str, int]:
-    import duckdb
-
-    with duckdb.connect(str(db_path), read_only=True) as connection:
-        rows = connection.execute(
-            "select table_name, count(*) from audit.audit_crm__quarantined_rows group by 1 order by 1"
-        ).fetchall()
-    return {str(name): int(count) for name, count in rows}
+def quarantine_counts(settings: BuildSettings) -> dict[str, int]:
+    return {str(name): int(str(count)) for name, count in _query(settings, QUARANTINE_SQL)}
