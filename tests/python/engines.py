@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,16 +43,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def throwaway_postgres(workdir: Path) -> Iterator[PostgresSettings]:
+def throwaway_postgres() -> Iterator[PostgresSettings]:
     """initdb + pg_ctl start on 127.0.0.1:<free port>, trust auth, no durability (a test server)."""
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         require("PostgreSQL", "no initdb found (apt-get install postgresql)")
         raise AssertionError("unreachable")
+    workdir = Path(tempfile.mkdtemp(prefix="crm_kpi_pg_"))
     as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the postgres user
         as_user = ["runuser", "-u", "postgres", "--"]
-        workdir.chmod(0o777)
+        shutil.chown(workdir, user="postgres")
     data, port = workdir / "data", free_port()
     subprocess.run(
         [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
@@ -89,6 +91,7 @@ def throwaway_postgres(workdir: Path) -> Iterator[PostgresSettings]:
         yield settings
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def postgres_environment(settings: PostgresSettings) -> dict[str, str]:

@@ -30,8 +30,8 @@ def _duckdb_mart(warehouse: Warehouse, mart: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresSettings]:
-    with throwaway_postgres(tmp_path_factory.mktemp("postgres")) as settings:
+def postgres_server() -> Iterator[PostgresSettings]:
+    with throwaway_postgres() as settings:
         yield settings
 
 
