@@ -614,13 +614,16 @@ def campaign_cac(raw: Raw, as_of: date) -> pd.DataFrame:
 
 
 def campaign_months(raw: Raw, as_of: date) -> pd.DataFrame:
-    """campaign_id x month from the campaign's start month to its end month (or the as-of month, if earlier)."""
+    """campaign_id x month from the later of the campaign's start month and the first data month to the
+    earlier of its end month and the as-of month."""
     as_of_ts = pd.Timestamp(as_of)
+    first_month = pd.Timestamp(first_data_date(raw)).replace(day=1)
     rows = [
         (campaign.campaign_id, month)
         for campaign in _campaigns(raw).itertuples(index=False)
         for month in months_between(
-            campaign.started_on, as_of_ts if pd.isna(campaign.ended_on) else min(campaign.ended_on, as_of_ts)
+            max(campaign.started_on, first_month),
+            as_of_ts if pd.isna(campaign.ended_on) else min(campaign.ended_on, as_of_ts),
         )
     ]
     return pd.DataFrame(rows, columns=["campaign_id", "month"])

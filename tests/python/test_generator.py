@@ -178,7 +178,9 @@ def test_references_point_to_live_records(db: duckdb.DuckDBPyConnection) -> None
         "select stage from opportunities union all select stage from opportunity_stage_history "
         "except select stage from stages",
     )
-    assert {str(value).strip().lower() for (value,) in stage} <= {row[0] for row in rows(db, "select stage from stages")}
+    assert {str(value).strip().lower() for (value,) in stage} <= {
+        row[0] for row in rows(db, "select stage from stages")
+    }
 
 
 def test_children_of_deleted_and_the_invalid_lead(db: duckdb.DuckDBPyConnection) -> None:
@@ -208,7 +210,9 @@ def test_enumerations_after_trim_and_lower(db: duckdb.DuckDBPyConnection) -> Non
                 continue
             values = {
                 str(value).strip().lower()
-                for (value,) in rows(db, f"select distinct {column.name} from {table.name} where {column.name} is not null")
+                for (value,) in rows(
+                    db, f"select distinct {column.name} from {table.name} where {column.name} is not null"
+                )
             }
             unknown = values - set(column.accepted_values)
             assert unknown == exceptions.get((table.name, column.name), set()), f"{table.name}.{column.name}: {unknown}"
@@ -237,7 +241,8 @@ def test_timestamps_parse_and_nothing_happens_after_the_end(db: duckdb.DuckDBPyC
             bad = rows(
                 db,
                 f"select {column.name} from {table.name} where {column.name} is not null "
-                f"and (try_cast({column.name} as timestamptz) is null or try_cast({column.name} as timestamptz) > {cut})",
+                f"and (try_cast({column.name} as timestamptz) is null "
+                f"or try_cast({column.name} as timestamptz) > {cut})",
             )
             expected = [("not a date",)] if (table.name, column.name) == ("activities", "occurred_at") else []
             assert bad == expected, f"{table.name}.{column.name}: {bad[:3]}"
@@ -288,7 +293,9 @@ def test_every_currency_has_rates_except_the_defect(db: duckdb.DuckDBPyConnectio
 
 
 def test_exchange_rates_cover_every_day(db: duckdb.DuckDBPyConnection) -> None:
-    days = rows(db, "select currency, count(*), min(rate_date), max(rate_date) from exchange_rates group by 1 order by 1")
+    days = rows(
+        db, "select currency, count(*), min(rate_date), max(rate_date) from exchange_rates group by 1 order by 1"
+    )
     assert [row[0] for row in days] == ["EUR", "GBP", "INR"]
     assert {row[1:] for row in days} == {(730 + 30, "2024-10-02", "2026-10-31")}
 
@@ -342,8 +349,8 @@ def test_deals_behave(db: duckdb.DuckDBPyConnection) -> None:
     assert line_items == [(0,)]
     slips = rows(
         db,
-        "select count(*) from (select opportunity_id, count(distinct date_trunc('month', close_date::date)) months "
-        "from opportunity_stage_history group by 1) where months > 1",
+        "select count(*) from (select opportunity_id, count(distinct date_trunc('month', close_date::date)) n_months "
+        "from opportunity_stage_history group by 1) where n_months > 1",
     )[0][0]
     assert isinstance(slips, int) and slips > 10
 
@@ -361,9 +368,9 @@ def test_lead_status_is_its_last_history_status(db: duckdb.DuckDBPyConnection) -
         """,
     )
     assert differences == []
-    assert rows(db, "select count(*) from leads_latest where lead_id not in (select lead_id from lead_status_history)") == [
-        (0,)
-    ]
+    assert rows(
+        db, "select count(*) from leads_latest where lead_id not in (select lead_id from lead_status_history)"
+    ) == [(0,)]
     skipped_mql = rows(
         db,
         """
@@ -378,18 +385,22 @@ def test_conversions_are_consistent(db: duckdb.DuckDBPyConnection) -> None:
     bad = rows(
         db,
         """
-        select l.lead_id from leads_latest l left join opportunities_latest o on o.opportunity_id = l.converted_opportunity_id
+        select l.lead_id from leads_latest l
+        left join opportunities_latest o on o.opportunity_id = l.converted_opportunity_id
         where trim(lower(l.status)) = 'converted' and (o.source_lead_id is distinct from l.lead_id
             or o.account_id is distinct from l.converted_account_id or l.converted_at is null)
         union all
-        select lead_id from leads_latest where trim(lower(status)) <> 'converted' and converted_opportunity_id is not null
+        select lead_id from leads_latest
+        where trim(lower(status)) <> 'converted' and converted_opportunity_id is not null
         """,
     )
     assert bad == []
 
 
 def test_subscription_periods_chain(db: duckdb.DuckDBPyConnection) -> None:
-    assert rows(db, "select count(*) from subscriptions where period_end is not null and period_end <= period_start") == [(0,)]
+    assert rows(
+        db, "select count(*) from subscriptions where period_end is not null and period_end <= period_start"
+    ) == [(0,)]
     broken = rows(
         db,
         """
@@ -407,10 +418,56 @@ def test_subscription_periods_chain(db: duckdb.DuckDBPyConnection) -> None:
         "select count(*) from (select subscription_id from subscriptions group by 1 "
         "having count(*) filter (where period_end is null) = 0)",
     )[0][0]
-    changed = rows(db, "select count(*) from (select subscription_id from subscriptions group by 1 having count(*) > 1)")
+    changed = rows(
+        db, "select count(*) from (select subscription_id from subscriptions group by 1 having count(*) > 1)"
+    )
     assert isinstance(churned, int) and churned > 0 and changed[0][0] > 0
     open_ended = rows(db, "select count(*) from subscriptions where period_end is null and period_start > '2026-10-31'")
     assert open_ended == [(0,)]
+
+
+def test_first_touch_is_the_source_campaign(db: duckdb.DuckDBPyConnection) -> None:
+    bad = rows(
+        db,
+        """
+        with first_touch as (
+            select * from campaign_touches
+            qualify row_number() over (partition by lead_id order by try_cast(touched_at as timestamptz), touch_id) = 1
+        )
+        select l.lead_id from leads_latest l join first_touch t using (lead_id)
+        where l.source_campaign_id is not null and t.campaign_id <> l.source_campaign_id
+        union all
+        select lead_id from leads_latest
+        where source_campaign_id is not null and lead_id not in (select lead_id from campaign_touches)
+        """,
+    )
+    assert bad == []
+    before = rows(
+        db,
+        "select avg((try_cast(t.touched_at as timestamptz) <= try_cast(l.created_at as timestamptz))::int) "
+        "from campaign_touches t join leads_latest l using (lead_id) where t.campaign_id = l.source_campaign_id",
+    )[0][0]
+    assert isinstance(before, float) and before > 0.8
+
+
+def test_first_outbound_activity_follows_lead_creation(db: duckdb.DuckDBPyConnection) -> None:
+    summary = rows(
+        db,
+        """
+        with first_activity as (
+            select lead_id, min(try_cast(occurred_at as timestamptz)) first_at from activities
+            where lead_id is not null and trim(lower(direction)) = 'outbound' group by 1
+        )
+        select count(*) filter (where f.first_at < try_cast(l.created_at as timestamptz)),
+            count(*) filter (where f.lead_id is null),
+            median(epoch(f.first_at - try_cast(l.created_at as timestamptz)) / 3600)
+        from leads_latest l left join first_activity f using (lead_id)
+        """,
+    )[0]
+    early, never, median_hours = summary
+    assert early == 0
+    assert isinstance(never, int) and never > 50
+    assert isinstance(median_hours, float) and 0.5 < median_hours < 48
 
 
 def test_injected_defects_are_present(db: duckdb.DuckDBPyConnection) -> None:
@@ -419,7 +476,7 @@ def test_injected_defects_are_present(db: duckdb.DuckDBPyConnection) -> None:
         table = TABLES_BY_NAME[defect["table"]]
         keys = " || '|' || ".join(table.primary_key)
         found = rows(db, f"select {defect['column']} from {table.name} where {keys} = '{defect['id']}'")
-        assert [str(value).strip().lower() for (value,) in found] == [defect["value"]], defect
+        assert [str(value).strip().lower() for (value,) in found] == [defect["value"].lower()], defect
 
 
 def test_volumes_of_the_demo(db: duckdb.DuckDBPyConnection) -> None:
