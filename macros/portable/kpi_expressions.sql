@@ -1,6 +1,10 @@
-{# Decimal days from one timestamp to a later one (negative when the second is earlier). #}
+{#
+    Fractional days from one timestamp to a later one (negative when the second is earlier), as a double.
+    Divided by a double, not by the literal 86400.0: Spark reads that as a decimal and rounds the
+    quotient to 8 decimal places, which made its medians differ from DuckDB's and PostgreSQL's.
+#}
 {% macro days_between(start_expr, end_expr) -%}
-    ({{ dbt.datediff(start_expr, end_expr, 'second') }} / 86400.0)
+    (cast({{ dbt.datediff(start_expr, end_expr, 'second') }} as {{ crm_kpi.type_double() }}) / 86400)
 {%- endmacro %}
 
 {# First day of the month of a date or timestamp, as a date. #}
