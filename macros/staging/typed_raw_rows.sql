@@ -24,12 +24,12 @@
     {%- for spec in money %}{% for column in spec.amount %}{% do money_columns.append(column) %}{% endfor %}{% endfor -%}
     {%- set failures = [] -%}
     {%- for column in columns -%}
-        {%- set raw = 'raw_texts.' ~ column.name -%}
+        {%- set raw = 'parsed.' ~ column.name ~ '__text' -%}
         {%- if not column.meta.get('nullable', false) -%}
             {%- do failures.append({'column': column.name, 'condition': raw ~ ' is null', 'reason': "'missing required value'"}) -%}
         {%- endif -%}
         {%- if column.data_type != 'string' -%}
-            {%- do failures.append({'column': column.name, 'condition': raw ~ ' is not null and ' ~ crm_kpi.cast_raw_text(raw, column) ~ ' is null', 'reason': "'cannot parse as " ~ column.data_type ~ "'"}) -%}
+            {%- do failures.append({'column': column.name, 'condition': raw ~ ' is not null and parsed.' ~ column.name ~ ' is null', 'reason': "'cannot parse as " ~ column.data_type ~ "'"}) -%}
         {%- endif -%}
         {%- if column.meta.get('accepted_values') -%}
             {%- do failures.append({'column': column.name, 'condition': raw ~ ' is not null and lower(' ~ raw ~ ") not in ('" ~ column.meta.accepted_values | join("', '") ~ "')", 'reason': "'unknown value'"}) -%}
@@ -50,10 +50,20 @@ raw_texts as (
     from raw_rows
 ),
 
-typed as (
+{#- Each column parsed once; its trimmed text kept beside it for the checks and the quarantine report. #}
+parsed as (
     select
     {%- for column in columns %}
         {{ crm_kpi.cast_raw_text('raw_texts.' ~ column.name, column) }} as {{ column.name }},
+        raw_texts.{{ column.name }} as {{ column.name }}__text{{ "," if not loop.last }}
+    {%- endfor %}
+    from raw_texts
+),
+
+typed as (
+    select
+    {%- for column in columns %}
+        parsed.{{ column.name }},
     {%- endfor %}
         {{ dbt.concat(crm_kpi.coalesced_texts(primary_key)) if primary_key else "cast(null as " ~ dbt.type_string() ~ ")" }} as record_id,
         case
@@ -68,10 +78,10 @@ typed as (
         end as parse_failure_reason,
         case
         {%- for failure in failures %}
-            when {{ failure.condition }} then raw_texts.{{ failure.column }}
+            when {{ failure.condition }} then parsed.{{ failure.column }}__text
         {%- endfor %}
         end as parse_failure_value
-    from raw_texts
+    from parsed
 ),
 {%- if money %}
 
@@ -195,7 +205,7 @@ select * from checked
     {%- set parts = [] -%}
     {%- for name in column_names -%}
         {%- if not loop.first %}{% do parts.append("'|'") %}{% endif -%}
-        {%- do parts.append("coalesce(raw_texts." ~ name ~ ", '')") -%}
+        {%- do parts.append("coalesce(parsed." ~ name ~ "__text, '')") -%}
     {%- endfor -%}
     {{ return(parts) }}
 {%- endmacro %}
