@@ -37,6 +37,23 @@ class DbtOutcome:
     seconds: float
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    peak_rss_mib: float = 0.0  # the dbt process's peak resident memory (0 where the OS does not say)
+
+
+def run_measured(
+    command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[int, float, float]:
+    """Run a command; return its exit code, wall seconds and peak RSS in MiB (of that process alone)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=cwd)
+    if hasattr(os, "wait4"):
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        peak = usage.ru_maxrss / 1024  # KiB on Linux
+    else:  # pragma: no cover - Windows
+        process.wait()
+        peak = 0.0
+    return process.returncode, time.perf_counter() - started, peak
 
 
 @dataclass
@@ -50,6 +67,10 @@ class BuildSettings:
     as_of_date: str | None = None
     extra_vars: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    # DuckDB's memory_limit (e.g. "4GB"); None: the profile's default.
+    memory_limit: str | None = None
+    # Rebuild the incremental facts from scratch (dbt build --full-refresh).
+    full_refresh: bool = False
     # dbt's target/ and logs/ folders; None: the project's own (tests keep theirs apart).
     artifacts_dir: Path | None = None
 
@@ -68,6 +89,8 @@ class BuildSettings:
             "CRM_KPI_RAW_FORMAT": self.raw_format,
             "CRM_KPI_RAW_PATH": str(self.raw_path.resolve()) if self.raw_path else "",
         }
+        if self.memory_limit:
+            env["CRM_KPI_DUCKDB_MEMORY_LIMIT"] = self.memory_limit
         return env
 
     def dbt_vars(self) -> dict[str, str]:
@@ -93,12 +116,11 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     results_file = target_dir / "run_results.json"
     results_file.unlink(missing_ok=True)
-    started = time.perf_counter()
     workdir = settings.spark_dir if settings.target == "spark" else None
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
-    completed = subprocess.run(command, env={**os.environ, **settings.environment()}, cwd=workdir, check=False)
-    outcome = DbtOutcome(" ".join(args), time.perf_counter() - started)
+    returncode, seconds, peak = run_measured(command, env={**os.environ, **settings.environment()}, cwd=workdir)
+    outcome = DbtOutcome(" ".join(args), seconds, peak_rss_mib=peak)
     if results_file.exists():
         for node in json.loads(results_file.read_text(encoding="utf-8")).get("results", []):
             resource_type = node.get("unique_id", "node").split(".")[0]
@@ -106,9 +128,9 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
             outcome.counts[f"{resource_type}:{status}"] += 1
             if status in {"error", "fail", "runtime error"}:
                 outcome.failures.append(f"{node.get('unique_id')} ({status}): {_short(node.get('message'))}")
-    if completed.returncode != 0:
+    if returncode != 0:
         details = "\n  ".join(outcome.failures) or "see the dbt log above"
-        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {completed.returncode}):\n  {details}")
+        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {returncode}):\n  {details}")
     return outcome
 
 
@@ -163,7 +185,8 @@ def build(settings: BuildSettings) -> list[DbtOutcome]:
         load_raw(settings)
     elif settings.raw_path is None:
         outcomes.append(run_dbt(settings, ["seed", "--full-refresh"]))
-    outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed"]))
+    refresh = ["--full-refresh"] if settings.full_refresh else []
+    outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed", *refresh]))
     return outcomes
 
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='table' if target.type == 'spark' else 'incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_id',
+        on_schema_change='fail',
+        post_hook="{{ crm_kpi.incremental_cleanup('cast(occurred_at as date)') }}",
+    )
+}}
+
 with
 
 activities as (
@@ -21,7 +31,9 @@ final as (
         activities.outcome
     from activities
     cross join as_of_dates
-    where cast(activities.occurred_at as date) <= as_of_dates.as_of_date
+    where
+        cast(activities.occurred_at as date) <= as_of_dates.as_of_date
+        and {{ crm_kpi.in_incremental_window('activities.occurred_at') }}
 )
 
 select * from final

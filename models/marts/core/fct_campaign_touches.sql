@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='table' if target.type == 'spark' else 'incremental',
+        incremental_strategy='delete+insert',
+        unique_key='touch_id',
+        on_schema_change='fail',
+        post_hook="{{ crm_kpi.incremental_cleanup(parents=[{'column': 'lead_id', 'model': 'int_leads_lifecycle', 'key': 'lead_id'}, {'column': 'campaign_id', 'model': 'stg_crm__campaigns', 'key': 'campaign_id'}]) }}",
+    )
+}}
+
 with
 
 touches as (
@@ -5,7 +15,10 @@ touches as (
 ),
 
 leads as (
-    select lead_id from {{ ref('int_leads_lifecycle') }}
+    select
+        lead_id,
+        created_at
+    from {{ ref('int_leads_lifecycle') }}
 ),
 
 campaigns as (
@@ -24,6 +37,9 @@ final as (
         on touches.lead_id = leads.lead_id
     inner join campaigns
         on touches.campaign_id = campaigns.campaign_id
+    where
+        {{ crm_kpi.in_incremental_window('touches.touched_at') }}
+        or {{ crm_kpi.in_incremental_window('leads.created_at', this_column='touched_at') }}
 )
 
 select * from final

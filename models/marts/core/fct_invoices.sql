@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='table' if target.type == 'spark' else 'incremental',
+        incremental_strategy='delete+insert',
+        unique_key='invoice_id',
+        on_schema_change='fail',
+        post_hook="{{ crm_kpi.incremental_cleanup('issued_on') }}",
+    )
+}}
+
 with
 
 invoices as (
@@ -21,7 +31,9 @@ final as (
         invoices.original_currency
     from invoices
     cross join as_of_dates
-    where invoices.issued_on <= as_of_dates.as_of_date
+    where
+        invoices.issued_on <= as_of_dates.as_of_date
+        and {{ crm_kpi.in_incremental_window('invoices.issued_on', var('incremental_lookback_days_invoices')) }}
 )
 
 select * from final

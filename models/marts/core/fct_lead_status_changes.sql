@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='table' if target.type == 'spark' else 'incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['lead_id', 'status', 'changed_at'],
+        on_schema_change='fail',
+        post_hook="{{ crm_kpi.incremental_cleanup('cast(changed_at as date)', [{'column': 'lead_id', 'model': 'int_leads_lifecycle', 'key': 'lead_id'}]) }}",
+    )
+}}
+
 with
 
 status_history as (
@@ -21,7 +31,9 @@ final as (
     inner join leads
         on status_history.lead_id = leads.lead_id
     cross join as_of_dates
-    where cast(status_history.changed_at as date) <= as_of_dates.as_of_date
+    where
+        cast(status_history.changed_at as date) <= as_of_dates.as_of_date
+        and {{ crm_kpi.in_incremental_window('status_history.changed_at') }}
 )
 
 select * from final

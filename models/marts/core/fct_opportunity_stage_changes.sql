@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='table' if target.type == 'spark' else 'incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['opportunity_id', 'changed_at'],
+        on_schema_change='fail',
+        post_hook="{{ crm_kpi.incremental_cleanup('cast(changed_at as date)', [{'column': 'opportunity_id', 'model': 'int_opportunities_classified', 'key': 'opportunity_id'}]) }}",
+    )
+}}
+
 with
 
 stage_history as (
@@ -29,7 +39,9 @@ final as (
     inner join opportunities
         on stage_history.opportunity_id = opportunities.opportunity_id
     cross join as_of_dates
-    where cast(stage_history.changed_at as date) <= as_of_dates.as_of_date
+    where
+        cast(stage_history.changed_at as date) <= as_of_dates.as_of_date
+        and {{ crm_kpi.in_incremental_window('stage_history.changed_at') }}
 )
 
 select * from final

@@ -1,0 +1,51 @@
+{#
+    The incremental strategy of the event-grain facts (activities, campaign touches, lead status
+    changes, opportunity stage changes, invoices), written once:
+
+    - cursor: the event's own time (`column`); an incremental run re-reads the rows whose time is at
+      or after the latest time already in the table minus a lookback window, so rows that arrive late
+      (up to `lookback_days` after the latest event loaded) are still picked up;
+    - re-exports: those rows are delete+insert'ed on the model's unique_key, so the latest export of a
+      record (as staging dedupes it) replaces the earlier one;
+    - deletions: `incremental_cleanup` (a post-hook) removes rows whose parent record is gone (soft
+      deleted or quarantined since) and rows after the as-of date (when as_of_date is moved back).
+
+    A row that arrives later than the lookback window, or a change to an event older than it, needs
+    `dbt build --full-refresh`. The full build is always the reference: a test proves that an
+    incremental run after a day of new data gives exactly the marts of a full refresh.
+
+    `in_incremental_window(column, lookback_days)` is a boolean SQL expression (`true` on a full
+    build); `column` may be qualified (`activities.occurred_at`), the fact's column has its last part
+    unless `this_column` names it. Children whose parent arrives late (a touch weeks before the lead it
+    belongs to is created) are caught by a second window on the parent's creation time, compared with
+    the fact's own latest event time (this_column).
+#}
+{% macro in_incremental_window(column, lookback_days=none, this_column=none) -%}
+    {%- if is_incremental() -%}
+        {%- set days = lookback_days if lookback_days is not none else var('incremental_lookback_days') -%}
+        {{ column }} >= coalesce(
+            (select {{ dbt.dateadd('day', -1 * (days | int), 'max(' ~ (this_column or column.split('.')[-1]) ~ ')') }} from {{ this }}),
+            cast('1900-01-01' as date)
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Post-hook of an incremental event fact: delete the rows that a full build would no longer produce.
+        event_date     SQL date expression over the fact's columns: rows after the as-of date go
+                       (none: the fact is not cut at the as-of date)
+        parents        list of {column, model, key}: rows whose parent is no longer in `model` go
+#}
+{% macro incremental_cleanup(event_date=none, parents=[]) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ event_date ~ " > (select as_of_date from " ~ ref('int_as_of_dates') ~ ")" if event_date else 'false' }}
+        {%- for parent in parents %}
+            or {{ parent.column }} not in (select {{ parent.key }} from {{ ref(parent.model) }})
+        {%- endfor %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

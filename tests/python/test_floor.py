@@ -1,0 +1,94 @@
+"""The performance floor (src/crm_kpi/floor.sql, one hand-written DuckDB script over the raw files) gives the
+same five KPI tables as the dbt marts: same columns, same rows, same numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from compare import compare_frames, format_problems
+from crm_kpi.floor import FLOOR_TABLES, floor_sql, raw_reader, run_floor
+from test_marts_match_oracle import MARTS
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@pytest.fixture(scope="module")
+def floor_csv(demo_warehouse: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    """The floor run on the demo CSVs the warehouse was built from: its DuckDB file and rows per table."""
+    db_path = tmp_path_factory.mktemp("floor_csv") / "floor_csv.duckdb"
+    counts = run_floor(db_path, demo_warehouse.raw_dir, "csv", demo_warehouse.as_of)
+    return db_path, counts
+
+
+def test_floor_tables_are_the_compared_marts() -> None:
+    assert sorted(FLOOR_TABLES) == sorted(MARTS)
+
+
+def test_floor_sql_fills_every_placeholder(tmp_path: Path) -> None:
+    for table in ("users", "leads", "opportunities", "stages"):
+        (tmp_path / f"{table}.parquet").touch()
+    script = floor_sql(tmp_path, "parquet", date(2025, 6, 30))
+    assert "{" not in script.replace("{reader:<table>}", "")
+    assert "date '2025-06-30'" in script
+    assert f"read_parquet({_literal((tmp_path / 'leads.parquet').resolve())})" in script
+    # An absent optional table reads as an empty relation with the contract's columns.
+    assert "read_parquet" not in raw_reader(tmp_path, "parquet", "campaign_spend")
+    with duckdb.connect() as connection:
+        columns = connection.execute(f"select * from {raw_reader(tmp_path, 'parquet', 'campaign_spend')}").description
+    assert [column[0] for column in columns] == ["campaign_id", "spend_date", "amount", "currency"]
+
+
+def test_floor_sql_refuses_a_missing_required_table_or_an_unknown_format(tmp_path: Path) -> None:
+    for table in ("users", "opportunities", "stages"):
+        (tmp_path / f"{table}.csv").touch()
+    with pytest.raises(FileNotFoundError, match="'leads' is missing"):
+        floor_sql(tmp_path, "csv", date(2025, 6, 30))
+    with pytest.raises(ValueError, match="raw_format"):
+        floor_sql(tmp_path, "json", date(2025, 6, 30))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mart", sorted(MARTS))
+def test_floor_matches_mart(mart: str, demo_warehouse: Any, floor_csv: tuple[Path, dict[str, int]]) -> None:
+    keys, money = MARTS[mart]
+    floor_path, _ = floor_csv
+    with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as connection:
+        expected = connection.execute(f"select * from marts.{mart}").df()
+        expected_types = connection.execute(f"describe marts.{mart}").fetchall()
+    with duckdb.connect(str(floor_path), read_only=True) as connection:
+        actual = connection.execute(f"select * from floor.{mart}").df()
+        actual_types = connection.execute(f"describe floor.{mart}").fetchall()
+    assert not expected.empty, f"{mart}: the mart is empty on the demo data (nothing would be checked)"
+    assert [row[:2] for row in actual_types] == [row[:2] for row in expected_types], f"{mart}: columns or types differ"
+    problems = compare_frames(mart, expected, actual, keys, money_cols=money)
+    assert not problems, format_problems(problems)
+
+
+@pytest.mark.slow
+def test_floor_on_parquet_gives_the_same_row_counts(
+    demo_warehouse: Any, floor_csv: tuple[Path, dict[str, int]], tmp_path: Path
+) -> None:
+    parquet_dir = tmp_path / "raw_parquet"
+    parquet_dir.mkdir()
+    with duckdb.connect() as connection:
+        for csv_path in sorted(demo_warehouse.raw_dir.glob("*.csv")):
+            target = parquet_dir / f"{csv_path.stem}.parquet"
+            connection.execute(
+                f"copy (select * from read_csv({_literal(csv_path)}, header = true, all_varchar = true)) "
+                f"to {_literal(target)} (format parquet)"
+            )
+    counts = run_floor(tmp_path / "floor_parquet.duckdb", parquet_dir, "parquet", demo_warehouse.as_of)
+    _, csv_counts = floor_csv
+    assert counts == csv_counts
+    with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as connection:
+        mart_counts = {
+            table: connection.execute(f"select count(*) from marts.{table}").fetchall()[0][0] for table in FLOOR_TABLES
+        }
+    assert counts == mart_counts
