@@ -172,6 +172,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit,
             json_path=Path(args.json) if args.json else None,
             say=_log,
+            with_tests=not args.without_tests,
         )
     except runner.DbtFailed as error:
         _log(str(error))
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("size", nargs="?", default="S", help="demo (3k leads), S (1M leads) or M (10M leads)")
     bench.add_argument("--leads", type=int, help="any number of leads instead of a named size")
     bench.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit for every step (default 8GB)")
+    bench.add_argument("--without-tests", action="store_true", help="skip step 3, dbt build with every test")
     bench.add_argument("--workdir", help="where data and databases go (default: warehouse/benchmark)")
     bench.add_argument("--json", help="write the figures here (default: <workdir>/<size>/results.json)")
     bench.set_defaults(func=cmd_benchmark)
