@@ -113,6 +113,21 @@ def _revenue_per_rep_extra() -> list[Expectation]:
     ]
 
 
+def _campaign_spec(keys: tuple[str, ...]) -> MartSpec:
+    """The two CAC marts share their measures; they differ in grain (campaign, campaign x month)."""
+    return MartSpec(
+        columns=(*keys, *_CAMPAIGN_COLUMNS),
+        keys=keys,
+        not_null=("channel", "attribution_rule", "spend", "leads", "mqls", "new_customers", "attributed_revenue"),
+        non_negative=(
+            "spend", "leads", "mqls", "new_customers", "attributed_revenue", "cost_per_lead", "cost_per_mql", "cac",
+        ),
+        lower_bounds={"roi": -1},
+        accepted={"channel": CHANNELS, "attribution_rule": ATTRIBUTION_RULES},
+        ratios=(("cost_per_lead", "leads"), ("cost_per_mql", "mqls"), ("cac", "new_customers"), ("roi", "spend")),
+    )  # fmt: skip
+
+
 MART_SPECS: dict[str, MartSpec] = {
     "kpi_funnel_conversion": MartSpec(
         columns=(
@@ -138,28 +153,8 @@ MART_SPECS: dict[str, MartSpec] = {
         ),
         extra=_funnel_extra,
     ),
-    "kpi_campaign_cac": MartSpec(
-        columns=("campaign_id", *_CAMPAIGN_COLUMNS),
-        keys=("campaign_id",),
-        not_null=("channel", "attribution_rule", "spend", "leads", "mqls", "new_customers", "attributed_revenue"),
-        non_negative=(
-            "spend", "leads", "mqls", "new_customers", "attributed_revenue", "cost_per_lead", "cost_per_mql", "cac",
-        ),
-        lower_bounds={"roi": -1},
-        accepted={"channel": CHANNELS, "attribution_rule": ATTRIBUTION_RULES},
-        ratios=(("cost_per_lead", "leads"), ("cost_per_mql", "mqls"), ("cac", "new_customers"), ("roi", "spend")),
-    ),
-    "kpi_campaign_cac_monthly": MartSpec(
-        columns=("campaign_id", "month", *_CAMPAIGN_COLUMNS),
-        keys=("campaign_id", "month"),
-        not_null=("channel", "attribution_rule", "spend", "leads", "mqls", "new_customers", "attributed_revenue"),
-        non_negative=(
-            "spend", "leads", "mqls", "new_customers", "attributed_revenue", "cost_per_lead", "cost_per_mql", "cac",
-        ),
-        lower_bounds={"roi": -1},
-        accepted={"channel": CHANNELS, "attribution_rule": ATTRIBUTION_RULES},
-        ratios=(("cost_per_lead", "leads"), ("cost_per_mql", "mqls"), ("cac", "new_customers"), ("roi", "spend")),
-    ),
+    "kpi_campaign_cac": _campaign_spec(("campaign_id",)),
+    "kpi_campaign_cac_monthly": _campaign_spec(("campaign_id", "month")),
     "kpi_churn_by_cohort": MartSpec(
         columns=(
             "cohort_month", "months_since_start", "month", "cohort_size", "active_customers", "churned_customers",
