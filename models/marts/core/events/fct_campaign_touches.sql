@@ -1,9 +1,6 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
-        incremental_strategy='delete+insert',
         unique_key='touch_id',
-        on_schema_change='fail',
         post_hook="{{ crm_kpi.incremental_cleanup(parents=[{'column': 'lead_id', 'model': 'int_leads_lifecycle', 'key': 'lead_id'}, {'column': 'campaign_id', 'model': 'stg_crm__campaigns', 'key': 'campaign_id'}]) }}",
     )
 }}

@@ -1,9 +1,6 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
-        incremental_strategy='delete+insert',
         unique_key='activity_id',
-        on_schema_change='fail',
         post_hook="{{ crm_kpi.incremental_cleanup('cast(occurred_at as date)') }}",
     )
 }}

@@ -1,9 +1,6 @@
 {{
     config(
-        materialized='table' if target.type == 'spark' else 'incremental',
-        incremental_strategy='delete+insert',
         unique_key=['opportunity_id', 'changed_at'],
-        on_schema_change='fail',
         post_hook="{{ crm_kpi.incremental_cleanup('cast(changed_at as date)', [{'column': 'opportunity_id', 'model': 'int_opportunities_classified', 'key': 'opportunity_id'}]) }}",
     )
 }}
