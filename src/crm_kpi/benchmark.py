@@ -89,7 +89,9 @@ def _utc_day(column: str) -> str:
 
 
 def _reader(folder: Path, table: str) -> str:
-    return f"read_parquet('{folder / (table + '.parquet')}')"
+    from crm_kpi.floor import raw_reader
+
+    return raw_reader(folder, "parquet", table)
 
 
 def last_day(raw_dir: Path) -> date:

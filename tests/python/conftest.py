@@ -48,3 +48,18 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehou
 def external_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """The same demo CSVs read in place (CRM_KPI_RAW_PATH), no dbt seed."""
     yield build_warehouse(tmp_path_factory.mktemp("demo_external"), raw_path=project_root() / "seeds" / "demo")
+
+
+@pytest.fixture(scope="session")
+def demo_parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed demo CSVs as a Parquet export (every column text, as the CSVs are read)."""
+    from crm_kpi.floor import raw_reader
+
+    csv_dir, parquet_dir = project_root() / "seeds" / "demo", tmp_path_factory.mktemp("demo_parquet")
+    with duckdb.connect() as connection:
+        for csv_path in sorted(csv_dir.glob("*.csv")):
+            target = str(parquet_dir / f"{csv_path.stem}.parquet").replace("'", "''")
+            connection.execute(
+                f"copy (select * from {raw_reader(csv_dir, 'csv', csv_path.stem)}) to '{target}' (format parquet)"
+            )
+    return parquet_dir

@@ -73,17 +73,9 @@ def test_floor_matches_mart(mart: str, demo_warehouse: Any, floor_csv: tuple[Pat
 
 @pytest.mark.slow
 def test_floor_on_parquet_gives_the_same_row_counts(
-    demo_warehouse: Any, floor_csv: tuple[Path, dict[str, int]], tmp_path: Path
+    demo_warehouse: Any, demo_parquet_dir: Path, floor_csv: tuple[Path, dict[str, int]], tmp_path: Path
 ) -> None:
-    parquet_dir = tmp_path / "raw_parquet"
-    parquet_dir.mkdir()
-    with duckdb.connect() as connection:
-        for csv_path in sorted(demo_warehouse.raw_dir.glob("*.csv")):
-            target = parquet_dir / f"{csv_path.stem}.parquet"
-            connection.execute(
-                f"copy (select * from read_csv({_literal(csv_path)}, header = true, all_varchar = true)) "
-                f"to {_literal(target)} (format parquet)"
-            )
+    parquet_dir = demo_parquet_dir
     counts = run_floor(tmp_path / "floor_parquet.duckdb", parquet_dir, "parquet", demo_warehouse.as_of)
     _, csv_counts = floor_csv
     assert counts == csv_counts

@@ -12,6 +12,7 @@ audit schemas must be equal, row for row.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,7 +21,6 @@ import pytest
 
 from crm_kpi import runner
 from crm_kpi.benchmark import _utc_day, split_off_last_day
-from crm_kpi.paths import project_root
 
 INCREMENTAL_FACTS = {
     "fct_activities": "occurred_at",
@@ -30,16 +30,6 @@ INCREMENTAL_FACTS = {
     "fct_invoices": "issued_on",
 }
 LATE = {"activities": "occurred_at", "campaign_touches": "touched_at", "lead_status_history": "changed_at"}
-
-
-def _parquet_copy(source: Path, target: Path) -> None:
-    target.mkdir(parents=True)
-    with duckdb.connect() as connection:
-        for path in sorted(source.glob("*.csv")):
-            connection.execute(
-                f"copy (select * from read_csv('{path}', all_varchar = true, header = true)) "
-                f"to '{target / (path.stem + '.parquet')}' (format parquet)"
-            )
 
 
 def _rewrite(path: Path, sql: str) -> None:
@@ -72,10 +62,10 @@ def _deleted_lead(raw: Path, before: date) -> str:
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def exports(demo_parquet_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("incremental")
     full, base = root / "full", root / "base"
-    _parquet_copy(project_root() / "seeds" / "demo", full)
+    shutil.copytree(demo_parquet_dir, full)
     last = split_off_last_day(full, base)
     late_day = last - timedelta(days=2)
     for table, column in LATE.items():
