@@ -49,3 +49,54 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    The incremental base models of the event tables (the raw rows of activities, campaign touches,
+    lead status history, opportunity stage history and invoices, typed and checked by typed_raw_rows):
+    an incremental run re-reads from the raw file only the rows whose event time (`column`, as parsed)
+    is at or after the window start (the latest event time already in the table minus the lookback),
+    plus every row whose event time is missing or does not parse (quarantined rows without a time);
+    the pre-hook `delete_base_window` first deletes exactly those rows from the table, and the
+    `append` strategy inserts them again from the new export. So the table holds every raw row of the
+    export, as a full build would, as long as the export's rows before the window are unchanged (an
+    event export is append-only; a change further back needs `--full-refresh`).
+
+    `base_window_start(column, lookback_days)` is the window start as a SQL literal, computed once
+    before the model runs (the model and its pre-hook both see the table before the delete), or none
+    on a full build or an empty table. Whatever the start, the table ends up with the export's rows;
+    the start only decides how much is re-read, so it is capped at now.
+#}
+{% macro base_window_start(column, lookback_days=none) -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set days = lookback_days if lookback_days is not none else var('incremental_lookback_days') -%}
+    {#- A row dated in the future (a typo that parses) must not move the window past today's rows. -#}
+    {%- set latest = 'least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')' -%}
+    {%- set query = "select cast(" ~ dbt.dateadd('day', -1 * (days | int), latest) ~ " as "
+        ~ dbt.type_timestamp() ~ ") from " ~ this -%}
+    {%- set start = run_query(query).columns[0].values()[0] -%}
+    {%- if start is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{%- endmacro %}
+
+{# The rows of an incremental base model that the run re-reads (a SQL condition; true on a full build). #}
+{% macro in_base_window(column, lookback_days=none) -%}
+    {%- set start = crm_kpi.base_window_start(column, lookback_days) -%}
+    {%- if start is none -%}
+        true
+    {%- else -%}
+        ({{ column }} is null or {{ column }} >= {{ start }})
+    {%- endif -%}
+{%- endmacro %}
+
+{# Pre-hook of an incremental base model: delete the rows the run re-reads. #}
+{% macro delete_base_window(column, lookback_days=none) -%}
+    {%- if crm_kpi.base_window_start(column, lookback_days) is none -%}
+        select 1
+    {%- else -%}
+        delete from {{ this }} where {{ crm_kpi.in_base_window(column, lookback_days) }}
+    {%- endif -%}
+{%- endmacro %}

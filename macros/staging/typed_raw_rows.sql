@@ -15,8 +15,10 @@
                      columns}: converts each amount column into the reporting currency; the original
                      value stays as original_<column>, the currency as original_currency
         checks       extra checks: list of {column, condition (true = invalid; over typed columns), reason}
+        window       for an incremental base model: {column: its event time, lookback_days (optional)};
+                     an incremental run keeps only the rows in that window (see in_base_window)
 #}
-{% macro typed_raw_rows(table_name, money=[], checks=[]) -%}
+{% macro typed_raw_rows(table_name, money=[], checks=[], window=none) -%}
     {%- set node = crm_kpi.raw_source_node(table_name) if execute else none -%}
     {%- set columns = node.columns.values() | list if execute else [] -%}
     {%- set primary_key = node.meta.get('primary_key', []) if execute else [] -%}
@@ -169,6 +171,9 @@ checked as (
 )
 
 select * from checked
+{%- if window %}
+where {{ crm_kpi.in_base_window(window.column, window.get('lookback_days')) }}
+{%- endif %}
 {%- endmacro %}
 
 

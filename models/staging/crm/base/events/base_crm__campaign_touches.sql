@@ -1,1 +1,3 @@
-{{ crm_kpi.typed_raw_rows('campaign_touches') }}
+{{ config(pre_hook="{{ crm_kpi.delete_base_window('touched_at') }}") }}
+
+{{ crm_kpi.typed_raw_rows('campaign_touches', window={'column': 'touched_at'}) }}
