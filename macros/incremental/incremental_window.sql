@@ -22,14 +22,19 @@
 #}
 {% macro in_incremental_window(column, lookback_days=none, this_column=none) -%}
     {%- if is_incremental() -%}
-        {%- set days = lookback_days if lookback_days is not none else var('incremental_lookback_days') -%}
         {{ column }} >= coalesce(
-            (select {{ dbt.dateadd('day', -1 * (days | int), 'max(' ~ (this_column or column.split('.')[-1]) ~ ')') }} from {{ this }}),
+            (select {{ crm_kpi.lookback_start('max(' ~ (this_column or column.split('.')[-1]) ~ ')', lookback_days) }} from {{ this }}),
             cast('1900-01-01' as date)
         )
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{# The window start of both kinds of incremental model: `latest` (a SQL expression) minus the lookback. #}
+{% macro lookback_start(latest, lookback_days=none) -%}
+    {%- set days = lookback_days if lookback_days is not none else var('incremental_lookback_days') -%}
+    {{ dbt.dateadd('day', -1 * (days | int), latest) }}
 {%- endmacro %}
 
 {#
@@ -70,10 +75,9 @@
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set days = lookback_days if lookback_days is not none else var('incremental_lookback_days') -%}
     {#- A row dated in the future (a typo that parses) must not move the window past today's rows. -#}
     {%- set latest = 'least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')' -%}
-    {%- set query = "select cast(" ~ dbt.dateadd('day', -1 * (days | int), latest) ~ " as "
+    {%- set query = "select cast(" ~ crm_kpi.lookback_start(latest, lookback_days) ~ " as "
         ~ dbt.type_timestamp() ~ ") from " ~ this -%}
     {%- set start = run_query(query).columns[0].values()[0] -%}
     {%- if start is none -%}
