@@ -21,13 +21,11 @@
     the fact's own latest event time (this_column).
 #}
 {% macro in_incremental_window(column, lookback_days=none, this_column=none) -%}
-    {%- if is_incremental() -%}
-        {{ column }} >= coalesce(
-            (select {{ crm_kpi.lookback_start('max(' ~ (this_column or column.split('.')[-1]) ~ ')', lookback_days) }} from {{ this }}),
-            cast('1900-01-01' as date)
-        )
-    {%- else -%}
+    {%- set start = crm_kpi.window_start_literal('max(' ~ (this_column or column.split('.')[-1]) ~ ')', lookback_days) -%}
+    {%- if start is none -%}
         true
+    {%- else -%}
+        {{ column }} >= {{ start }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -72,11 +70,21 @@
     the start only decides how much is re-read, so it is capped at now.
 #}
 {% macro base_window_start(column, lookback_days=none) -%}
+    {#- A row dated in the future (a typo that parses) must not move the window past today's rows. -#}
+    {{ return(crm_kpi.window_start_literal('least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')', lookback_days)) }}
+{%- endmacro %}
+
+{#
+    The window start of an incremental run as a SQL timestamp literal: `latest` (an aggregate over the
+    model's own table, such as max(occurred_at)) minus the lookback, queried once before the model
+    runs; none on a full build or when the table is empty. A literal, not a subquery, so the database
+    can push the window filter down: through staging's dedupe when the event time is part of the
+    dedupe key (lead status and stage history), and into the scan.
+#}
+{% macro window_start_literal(latest, lookback_days=none) -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {#- A row dated in the future (a typo that parses) must not move the window past today's rows. -#}
-    {%- set latest = 'least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')' -%}
     {%- set query = "select cast(" ~ crm_kpi.lookback_start(latest, lookback_days) ~ " as "
         ~ dbt.type_timestamp() ~ ") from " ~ this -%}
     {%- set start = run_query(query).columns[0].values()[0] -%}
