@@ -94,13 +94,18 @@
     {{ return("cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
 
-{# The rows of an incremental base model that the run re-reads (a SQL condition; true on a full build). #}
-{% macro in_base_window(column, lookback_days=none) -%}
+{#
+    The rows of an incremental base model that the run re-reads (a SQL condition; true on a full
+    build). `expression` computes the event time where `column` is not there yet (typed_raw_rows
+    filters the raw text, parsing only that column, before it parses the others).
+#}
+{% macro in_base_window(column, lookback_days=none, expression=none) -%}
     {%- set start = crm_kpi.base_window_start(column, lookback_days) -%}
+    {%- set event_time = expression or column -%}
     {%- if start is none -%}
         true
     {%- else -%}
-        ({{ column }} is null or {{ column }} >= {{ start }})
+        ({{ event_time }} is null or {{ event_time }} >= {{ start }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -60,6 +60,11 @@ parsed as (
         raw_texts.{{ column.name }} as {{ column.name }}__text{{ "," if not loop.last }}
     {%- endfor %}
     from raw_texts
+    {%- if window %}
+    {#- Filtered before the other columns are parsed: the window costs one column's parse of the file. #}
+    {%- set event_column = columns | selectattr('name', 'equalto', window.column) | first if execute else none %}
+    where {{ crm_kpi.in_base_window(window.column, window.get('lookback_days'), crm_kpi.cast_raw_text('raw_texts.' ~ window.column, event_column) if execute else none) }}
+    {%- endif %}
 ),
 
 typed as (
@@ -171,9 +176,6 @@ checked as (
 )
 
 select * from checked
-{%- if window %}
-where {{ crm_kpi.in_base_window(window.column, window.get('lookback_days')) }}
-{%- endif %}
 {%- endmacro %}
 
 
