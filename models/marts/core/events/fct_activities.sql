@@ -8,7 +8,7 @@
 with
 
 activities as (
-    select * from {{ ref('stg_crm__activities') }}
+    {{ crm_kpi.staged_in_window('activities', crm_kpi.in_incremental_window('occurred_at')) }}
 ),
 
 as_of_dates as (

@@ -5,10 +5,19 @@
     )
 }}
 
+{#- A touch is re-read when it is in the window, or when its lead was created in the window. -#}
+{%- set touch_window -%}
+{{ crm_kpi.in_incremental_window('touched_at') }}
+or lead_id in (
+    select lead_id from {{ ref('int_leads_lifecycle') }}
+    where {{ crm_kpi.in_incremental_window('created_at', this_column='touched_at') }}
+)
+{%- endset %}
+
 with
 
 touches as (
-    select * from {{ ref('stg_crm__campaign_touches') }}
+    {{ crm_kpi.staged_in_window('campaign_touches', touch_window) }}
 ),
 
 leads as (

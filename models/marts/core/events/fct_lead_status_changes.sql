@@ -8,7 +8,7 @@
 with
 
 status_history as (
-    select * from {{ ref('stg_crm__lead_status_history') }}
+    {{ crm_kpi.staged_in_window('lead_status_history', crm_kpi.in_incremental_window('changed_at')) }}
 ),
 
 leads as (

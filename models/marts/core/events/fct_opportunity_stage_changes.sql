@@ -8,7 +8,7 @@
 with
 
 stage_history as (
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
+    {{ crm_kpi.staged_in_window('opportunity_stage_history', crm_kpi.in_incremental_window('changed_at')) }}
 ),
 
 opportunities as (
