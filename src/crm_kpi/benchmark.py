@@ -16,7 +16,8 @@ For a size (demo, S = 1M leads, M = 10M leads, or any number of leads) it genera
                 then `dbt run` on the database of step 3, whose event facts are incremental;
                 ratio = incremental / models.
 
-It prints a table and writes the figures as JSON (default: warehouse/benchmark/<size>/results.json).
+It prints a table, with each dbt step's slowest models (dbt's run_results timings: where the time
+goes), and writes the figures as JSON (default: warehouse/benchmark/<size>/results.json).
 No timing is asserted anywhere: the numbers are for people to read and compare between runs.
 """
 
@@ -37,6 +38,7 @@ from crm_kpi import runner
 from crm_kpi.paths import project_root
 
 SIZES = {"demo": 3_000, "S": 1_000_000, "M": 10_000_000}
+SLOWEST_SHOWN = 5  # models listed per dbt step (from run_results.json), where the time goes
 # When a row of a raw table arrives: the column whose day puts it in "the last day" of an export. Tables
 # not listed (configuration, line items, memberships, ...) arrive whole.
 ARRIVAL_COLUMNS = {
@@ -64,6 +66,7 @@ class Step:
     seconds: float
     peak_rss_mib: float
     detail: str = ""
+    slowest: dict[str, float] = field(default_factory=dict)  # dbt steps: the slowest models, seconds each
 
 
 @dataclass
@@ -174,7 +177,9 @@ def _dbt_step(name: str, settings: runner.BuildSettings, args: list[str], result
     models = sum(count for key, count in outcome.counts.items() if key.startswith("model:"))
     tests = sum(count for key, count in outcome.counts.items() if key.startswith(("test:", "unit_test:")))
     detail = f"{models} models" + (f", {tests} tests" if tests else "")
-    result.steps.append(Step(name, outcome.seconds, outcome.peak_rss_mib, detail))
+    by_time = sorted(outcome.model_seconds.items(), key=lambda item: -item[1])
+    slowest = {model: round(seconds, 2) for model, seconds in by_time[:SLOWEST_SHOWN]}
+    result.steps.append(Step(name, outcome.seconds, outcome.peak_rss_mib, detail, slowest))
 
 
 def _floor_step(db_path: Path, raw_dir: Path, as_of: date, memory_limit: str, result: BenchmarkResult) -> None:
@@ -278,6 +283,11 @@ def format_table(result: BenchmarkResult) -> str:
         f"  {'step':<12} {'seconds':>9} {'peak RSS MiB':>13}  detail",
     ]
     lines += [f"  {s.name:<12} {s.seconds:>9.1f} {s.peak_rss_mib:>13,.0f}  {s.detail}" for s in result.steps]
+    lines += [
+        f"  slowest in {s.name}: " + ", ".join(f"{node} {seconds:.1f} s" for node, seconds in s.slowest.items())
+        for s in result.steps
+        if s.slowest
+    ]
     lines += [f"  {name:<24} {value:>6.2f}" for name, value in result.ratios.items()]
     return "\n".join(lines)
 

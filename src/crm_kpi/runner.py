@@ -38,6 +38,7 @@ class DbtOutcome:
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     peak_rss_mib: float = 0.0  # the dbt process's peak resident memory (0 where the OS does not say)
+    model_seconds: dict[str, float] = field(default_factory=dict)  # each model's execution time, by name
 
 
 def run_measured(
@@ -126,6 +127,8 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
             resource_type = node.get("unique_id", "node").split(".")[0]
             status = str(node.get("status"))
             outcome.counts[f"{resource_type}:{status}"] += 1
+            if resource_type == "model":
+                outcome.model_seconds[node["unique_id"].split(".")[-1]] = float(node.get("execution_time", 0))
             if status in {"error", "fail", "runtime error"}:
                 outcome.failures.append(f"{node.get('unique_id')} ({status}): {_short(node.get('message'))}")
     if returncode != 0:

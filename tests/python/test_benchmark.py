@@ -22,6 +22,9 @@ def test_benchmark_at_a_small_size(tmp_path: Path, capsys: pytest.CaptureFixture
     for step in figures["steps"]:
         assert step["seconds"] > 0 and step["peak_rss_mib"] > 0, step
         assert step["name"] in printed
+        if step["name"] != "floor":  # where a dbt step's time went: its slowest models, printed too
+            assert len(step["slowest"]) == 5 and all(seconds >= 0 for seconds in step["slowest"].values()), step
+            assert f"slowest in {step['name']}: {next(iter(step['slowest']))}" in printed
     assert set(figures["ratios"]) == {"models / floor", "kpi models / floor", "build / floor", "incremental / models"}
     assert figures["raw_rows"] > 1500 and figures["leads"] == 1500
     root = tmp_path / "1500_leads"
