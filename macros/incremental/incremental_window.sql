@@ -43,7 +43,7 @@
     {%- set base = ref('base_crm__' ~ table_name) -%}
     {%- set staged = ref('stg_crm__' ~ table_name) -%}
     {%- if is_incremental() -%}
-        {%- set order_by = crm_kpi.record_version_column(table_name) if execute else 'record_id' -%}
+        {%- set order_by = crm_kpi.record_version_column(table_name) if execute else none -%}
         {%- set in_window -%}
             quarantine_reason is null
             and record_id in (

@@ -1,16 +1,18 @@
 {#
-    Keep one row per record: the latest by `order_by` (re-exports: the latest updated_at wins).
-    Rows with the same key and order value are identical re-exports; the tie-break only makes the
-    choice deterministic. `where` (optional): a condition on `relation`'s rows, applied before.
+    Keep one row per record (`key_columns`): the latest by `order_by`, the table's version column
+    (re-exports: the latest updated_at wins). A table without one (order_by none) has no versions: its
+    re-exports of a record are copies, and which copy is kept does not matter. Rows with the same key
+    and version are copies too. The window is then ordered by its own key, which the database skips.
+    `where` (optional): a condition on `relation`'s rows, applied before.
 #}
-{% macro dedupe_latest(relation, key_columns, order_by='updated_at', where=none) -%}
+{% macro dedupe_latest(relation, key_columns, order_by=none, where=none) -%}
     select *
     from (
         select
             deduped.*,
             row_number() over (
                 partition by {{ key_columns | join(', ') }}
-                order by {{ order_by }} desc, record_id
+                order by {{ order_by ~ ' desc' if order_by else key_columns | join(', ') }}
             ) as row_number_in_record
         from {{ relation }} as deduped
         {%- if where %}
@@ -20,7 +22,7 @@
     where row_number_in_record = 1
 {%- endmacro %}
 
-{# The column that orders a raw table's re-exports of one record: updated_at where the table has it. #}
+{# A raw table's version column (updated_at where the table has one, else none): see dedupe_latest. #}
 {% macro record_version_column(table_name) -%}
-    {{ return('updated_at' if 'updated_at' in crm_kpi.raw_columns(table_name) else 'record_id') }}
+    {{ return('updated_at' if 'updated_at' in crm_kpi.raw_columns(table_name) else none) }}
 {%- endmacro %}

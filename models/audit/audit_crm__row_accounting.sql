@@ -11,7 +11,7 @@ with
 
 {% for table_name in tables -%}
 {%- set columns = crm_kpi.raw_columns(table_name) if execute else [] -%}
-{%- set order_column = crm_kpi.record_version_column(table_name) if execute else 'record_id' -%}
+{%- set order_column = (crm_kpi.record_version_column(table_name) if execute else none) or 'record_id' -%}
 records_{{ table_name }} as (
     select
         record_id,

@@ -6,7 +6,7 @@ valid_rows as (
 ),
 
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['response_id'], order_by='record_id') }}
+    {{ crm_kpi.dedupe_latest('valid_rows', ['response_id']) }}
 ),
 
 final as (
