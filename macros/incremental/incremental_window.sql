@@ -84,22 +84,28 @@
 {#
     The incremental base models of the event tables (the raw rows of activities, campaign touches,
     lead status history, opportunity stage history and invoices, typed and checked by typed_raw_rows):
-    an incremental run re-reads from the raw file only the rows whose event time (`column`, as parsed)
-    is at or after the window start (the latest event time already in the table minus the lookback),
-    plus every row whose event time is missing or does not parse (quarantined rows without a time);
-    the pre-hook `delete_base_window` first deletes exactly those rows from the table, and the
-    `append` strategy inserts them again from the new export. So the table holds every raw row of the
-    export, as a full build would, as long as the export's rows before the window are unchanged (an
-    event export is append-only; a change further back needs `--full-refresh`).
+    an incremental run re-reads from the raw file only the rows whose event time (the model's dbt
+    `event_time` config, as parsed) is at or after the window start (the latest event time already in
+    the table minus the lookback: the model's `meta.lookback_days`, else the var), plus every row
+    whose event time is missing or does not parse (quarantined rows without a time); the pre-hook
+    `delete_base_window` (set for the folder in dbt_project.yml) first deletes exactly those rows from
+    the table, and the `append` strategy inserts them again from the new export. So the table holds
+    every raw row of the export, as a full build would, as long as the export's rows before the window
+    are unchanged (an event export is append-only; a change further back needs `--full-refresh`).
 
-    `base_window_start(column, lookback_days)` is the window start as a SQL literal, computed once
-    before the model runs (the model and its pre-hook both see the table before the delete), or none
-    on a full build or an empty table. Whatever the start, the table ends up with the export's rows;
-    the start only decides how much is re-read, so it is capped at now.
+    `base_window_start()` is the window start as a SQL literal, computed once before the model runs
+    (the model and its pre-hook both see the table before the delete), or none on a full build or an
+    empty table. Whatever the start, the table ends up with the export's rows; the start only decides
+    how much is re-read, so it is capped at now.
 #}
-{% macro base_window_start(column, lookback_days=none) -%}
+{% macro base_window_start() -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set column = config.get('event_time') -%}
     {#- A row dated in the future (a typo that parses) must not move the window past today's rows. -#}
-    {{ return(crm_kpi.window_start_literal('least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')', lookback_days)) }}
+    {%- set latest = 'least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')' -%}
+    {{ return(crm_kpi.window_start_literal(latest, config.get('meta', {}).get('lookback_days'))) }}
 {%- endmacro %}
 
 {#
@@ -124,12 +130,12 @@
 
 {#
     The rows of an incremental base model that the run re-reads (a SQL condition; true on a full
-    build). `expression` computes the event time where `column` is not there yet (typed_raw_rows
-    filters the raw text, parsing only that column, before it parses the others).
+    build). `event_time` defaults to the model's event-time column; typed_raw_rows passes the parse of
+    its raw text instead, to filter before the other columns are parsed.
 #}
-{% macro in_base_window(column, lookback_days=none, expression=none) -%}
-    {%- set start = crm_kpi.base_window_start(column, lookback_days) -%}
-    {%- set event_time = expression or column -%}
+{% macro in_base_window(event_time=none) -%}
+    {%- set start = crm_kpi.base_window_start() -%}
+    {%- set event_time = event_time or config.get('event_time') -%}
     {%- if start is none -%}
         true
     {%- else -%}
@@ -138,10 +144,10 @@
 {%- endmacro %}
 
 {# Pre-hook of an incremental base model: delete the rows the run re-reads. #}
-{% macro delete_base_window(column, lookback_days=none) -%}
-    {%- if crm_kpi.base_window_start(column, lookback_days) is none -%}
+{% macro delete_base_window() -%}
+    {%- if crm_kpi.base_window_start() is none -%}
         select 1
     {%- else -%}
-        delete from {{ this }} where {{ crm_kpi.in_base_window(column, lookback_days) }}
+        delete from {{ this }} where {{ crm_kpi.in_base_window() }}
     {%- endif -%}
 {%- endmacro %}

@@ -15,10 +15,12 @@
                      columns}: converts each amount column into the reporting currency; the original
                      value stays as original_<column>, the currency as original_currency
         checks       extra checks: list of {column, condition (true = invalid; over typed columns), reason}
-        window       for an incremental base model: {column: its event time, lookback_days (optional)};
-                     an incremental run keeps only the rows in that window (see in_base_window)
+
+    An incremental base model (its event time in dbt's event_time config) keeps only the rows of the
+    window on an incremental run (see in_base_window).
 #}
-{% macro typed_raw_rows(table_name, money=[], checks=[], window=none) -%}
+{% macro typed_raw_rows(table_name, money=[], checks=[]) -%}
+    {%- set event_time = config.get('event_time') -%}
     {%- set node = crm_kpi.raw_source_node(table_name) if execute else none -%}
     {%- set columns = node.columns.values() | list if execute else [] -%}
     {%- set primary_key = node.meta.get('primary_key', []) if execute else [] -%}
@@ -60,10 +62,10 @@ parsed as (
         raw_texts.{{ column.name }} as {{ column.name }}__text{{ "," if not loop.last }}
     {%- endfor %}
     from raw_texts
-    {%- if window %}
+    {%- if event_time %}
     {#- Filtered before the other columns are parsed: the window costs one column's parse of the file. #}
-    {%- set event_column = columns | selectattr('name', 'equalto', window.column) | first if execute else none %}
-    where {{ crm_kpi.in_base_window(window.column, window.get('lookback_days'), crm_kpi.cast_raw_text('raw_texts.' ~ window.column, event_column) if execute else none) }}
+    {%- set event_column = columns | selectattr('name', 'equalto', event_time) | first if execute else none %}
+    where {{ crm_kpi.in_base_window(crm_kpi.cast_raw_text('raw_texts.' ~ event_time, event_column) if execute else none) }}
     {%- endif %}
 ),
 

@@ -1,3 +1,3 @@
-{{ config(pre_hook="{{ crm_kpi.delete_base_window('changed_at') }}") }}
+{{ config(event_time='changed_at') }}
 
-{{ crm_kpi.typed_raw_rows('lead_status_history', window={'column': 'changed_at'}) }}
+{{ crm_kpi.typed_raw_rows('lead_status_history') }}
