@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__campaign_spend') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['campaign_id', 'spend_date']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__campaign_spend'), ['campaign_id', 'spend_date'], where='quarantine_reason is null') }}
 ),
 
 final as (

@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__competitor_prices') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['competitor_id', 'product_id', 'observed_on']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__competitor_prices'), ['competitor_id', 'product_id', 'observed_on'], where='quarantine_reason is null') }}
 ),
 
 final as (

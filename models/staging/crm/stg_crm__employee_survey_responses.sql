@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__employee_survey_responses') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['response_id']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__employee_survey_responses'), ['response_id'], where='quarantine_reason is null') }}
 ),
 
 final as (

@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__exchange_rates') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['currency', 'rate_date']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__exchange_rates'), ['currency', 'rate_date'], where='quarantine_reason is null') }}
 ),
 
 final as (

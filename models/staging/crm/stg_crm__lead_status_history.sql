@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__lead_status_history') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['lead_id', 'status', 'changed_at']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__lead_status_history'), ['lead_id', 'status', 'changed_at'], where='quarantine_reason is null') }}
 ),
 
 final as (

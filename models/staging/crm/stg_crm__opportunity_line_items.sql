@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__opportunity_line_items') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['line_item_id']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__opportunity_line_items'), ['line_item_id'], where='quarantine_reason is null') }}
 ),
 
 final as (

@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__opportunity_stage_history') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['opportunity_id', 'changed_at']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__opportunity_stage_history'), ['opportunity_id', 'changed_at'], where='quarantine_reason is null') }}
 ),
 
 final as (

@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__products') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['product_id'], order_by='updated_at') }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__products'), ['product_id'], order_by='updated_at', where='quarantine_reason is null') }}
 ),
 
 final as (

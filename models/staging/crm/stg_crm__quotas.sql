@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__quotas') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['quota_id']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__quotas'), ['quota_id'], where='quarantine_reason is null') }}
 ),
 
 final as (

@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__subscriptions') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['subscription_id', 'period_start']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__subscriptions'), ['subscription_id', 'period_start'], where='quarantine_reason is null') }}
 ),
 
 final as (

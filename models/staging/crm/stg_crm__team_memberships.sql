@@ -1,12 +1,7 @@
 with
 
-valid_rows as (
-    select * from {{ ref('base_crm__team_memberships') }}
-    where quarantine_reason is null
-),
-
 latest_rows as (
-    {{ crm_kpi.dedupe_latest('valid_rows', ['user_id', 'team_id', 'started_on']) }}
+    {{ crm_kpi.dedupe_latest(ref('base_crm__team_memberships'), ['user_id', 'team_id', 'started_on'], where='quarantine_reason is null') }}
 ),
 
 final as (
