@@ -9,23 +9,33 @@
         quarantine_value   the raw text of that column
         record_id          the row's primary key as text (for the quarantine report)
 
-    Arguments
-        table_name   raw table (a source of `crm`)
-        money        list of {amount: [columns], currency: column, on: date expression over typed
-                     columns}: converts each amount column into the reporting currency; the original
-                     value stays as original_<column>, the currency as original_currency
-        checks       extra checks: list of {column, condition (true = invalid; over typed columns), reason}
+    Everything comes from the raw contract (src/crm_kpi/contract.py, rendered into the source's meta):
+        table meta   money: the columns converted into the reporting currency with the table's
+                     `currency` at the rate of money_date's day (the original value stays as
+                     original_<column>, the currency as original_currency, the rate as exchange_rate);
+                     one_of: columns of which at least one must be present
+        column meta  nullable, accepted_values, lowercase (enums); lookup (the value must be a key of
+                     that staged table: stages); minimum / maximum, range_by (a range per value of
+                     another column), after (a date after another column's); check_reason names the
+                     failed check. Money is range-checked as exported, before conversion.
+    The staging models it looks values up in (exchange rates, stages) are the two lookup joins of
+    staging (raw_table_lookups, rendered from the contract so the refs are known at parse time).
 
     An incremental base model (its event time in dbt's event_time config) keeps only the rows of the
     window on an incremental run (see in_base_window).
 #}
-{% macro typed_raw_rows(table_name, money=[], checks=[]) -%}
+{% macro typed_raw_rows(table_name) -%}
     {%- set event_time = config.get('event_time') -%}
+    {%- set lookups = {} -%}
+    {%- for model in crm_kpi.raw_table_lookups(table_name) -%}
+        {%- do lookups.update({model: ref(model)}) -%}
+    {%- endfor -%}
     {%- set node = crm_kpi.raw_source_node(table_name) if execute else none -%}
     {%- set columns = node.columns.values() | list if execute else [] -%}
     {%- set primary_key = node.meta.get('primary_key', []) if execute else [] -%}
-    {%- set money_columns = [] -%}
-    {%- for spec in money %}{% for column in spec.amount %}{% do money_columns.append(column) %}{% endfor %}{% endfor -%}
+    {%- set money_columns = node.meta.get('money', []) if execute else [] -%}
+    {%- set money = [{'amount': money_columns, 'currency': 'currency', 'on': 'cast(typed.' ~ node.meta.money_date ~ ' as date)'}] if money_columns else [] -%}
+    {%- set checks = crm_kpi.contract_checks(node, money_columns, lookups) if execute else [] -%}
     {%- set failures = [] -%}
     {%- for column in columns -%}
         {%- set raw = 'parsed.' ~ column.name ~ '__text' -%}
@@ -95,7 +105,7 @@ typed as (
 {%- if money %}
 
 exchange_rates as (
-    select * from {{ ref('stg_crm__exchange_rates') }}
+    select * from {{ lookups['stg_crm__exchange_rates'] }}
 ),
 {%- endif %}
 
@@ -178,6 +188,39 @@ checked as (
 )
 
 select * from checked
+{%- endmacro %}
+
+
+{#
+    The contract's value checks of a raw table (see typed_raw_rows) as a list of {column, condition,
+    reason}; a condition is true for an invalid row and reads the columns of the `converted` CTE.
+#}
+{% macro contract_checks(node, money_columns, lookups) -%}
+    {%- set checks = [] -%}
+    {%- if node.meta.get('one_of') -%}
+        {%- set missing = [] -%}
+        {%- for name in node.meta.one_of %}{% do missing.append('converted.' ~ name ~ ' is null') %}{% endfor -%}
+        {%- do checks.append({'column': node.meta.one_of[0], 'condition': missing | join(' and '), 'reason': 'one of ' ~ node.meta.one_of | join(', ') ~ ' is required'}) -%}
+    {%- endif -%}
+    {%- for column in node.columns.values() if column.meta.get('check_reason') -%}
+        {%- set meta = column.meta -%}
+        {%- set value = 'converted.' ~ ('original_' if column.name in money_columns else '') ~ column.name -%}
+        {%- set conditions = [] -%}
+        {%- if meta.get('lookup') -%}
+            {%- set parent = crm_kpi.raw_source_node(meta.lookup).meta.primary_key[0] -%}
+            {%- do conditions.append(value ~ ' not in (select ' ~ parent ~ ' from ' ~ lookups['stg_crm__' ~ meta.lookup] ~ ')') -%}
+        {%- endif -%}
+        {%- if meta.get('minimum') is not none %}{% do conditions.append(value ~ ' < ' ~ meta.minimum) %}{% endif -%}
+        {%- if meta.get('maximum') is not none %}{% do conditions.append(value ~ ' > ' ~ meta.maximum) %}{% endif -%}
+        {%- if meta.get('after') %}{% do conditions.append(value ~ ' <= converted.' ~ meta.after) %}{% endif -%}
+        {%- if meta.get('range_by') -%}
+            {%- for by_value, bounds in meta.range_by.ranges.items() -%}
+                {%- do conditions.append("(converted." ~ meta.range_by.column ~ " = '" ~ by_value ~ "' and (" ~ value ~ ' < ' ~ bounds[0] ~ ' or ' ~ value ~ ' > ' ~ bounds[1] ~ '))') -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- do checks.append({'column': column.name, 'condition': '(' ~ conditions | join(' or ') ~ ')', 'reason': meta.check_reason}) -%}
+    {%- endfor -%}
+    {{ return(checks) }}
 {%- endmacro %}
 
 

@@ -7,6 +7,7 @@ them (a test keeps the committed YAML in sync), and the loaders create empty tab
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # Logical types of raw columns. Raw files are read as text; staging casts them.
 STRING = "string"
@@ -26,6 +27,39 @@ class Column:
     accepted_values: tuple[str, ...] = ()
     # Matched case-insensitively and trimmed although the values come from a table, not a list.
     lowercase: bool = False
+    # The value must be a key of this staged table (`stages`: a deal's stage is one of the pipeline's).
+    lookup: str | None = None
+    # Numbers: the closed range of valid values (None: unbounded on that side); a value outside it is
+    # quarantined. Money is checked as exported (before conversion).
+    minimum: float | None = None
+    maximum: float | None = None
+    # A range that depends on another column's value: (column, ((value, minimum, maximum), ...)).
+    range_by: tuple[str, tuple[tuple[str, float, float], ...]] | None = None
+    # Dates: the value, when present, must be later than this column's (an end after its start).
+    after: str | None = None
+
+    @property
+    def check_reason(self) -> str | None:
+        """The quarantine reason of this column's value checks (lookup, range, order), None if it has none."""
+        if self.lookup:
+            return f"unknown {self.name} (not in {self.lookup})"
+        if self.range_by:
+            ranges = ", ".join(f"{value} {_n(low)}-{_n(high)}" for value, low, high in self.range_by[1])
+            return f"{self.name} out of range ({ranges})"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.name} out of range ({_n(self.minimum)}-{_n(self.maximum)})"
+        if self.minimum == 0:
+            return f"negative {self.name}"
+        if self.minimum is not None:
+            return f"{self.name} below {_n(self.minimum)}"
+        if self.after:
+            return f"{self.name} must be after {self.after}"
+        return None
+
+
+def _n(number: float) -> str:
+    """A bound as written in a reason: 0, not 0.0."""
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 @dataclass(frozen=True)
@@ -36,8 +70,12 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     freshness_column: str | None = None
-    # Money columns converted to the reporting currency in staging (with the table's `currency`).
+    # Money columns converted to the reporting currency in staging (with the table's `currency`), at
+    # the rate of `money_date`'s day (a date or timestamp column: the event the money belongs to).
     money: tuple[str, ...] = ()
+    money_date: str | None = None
+    # At least one of these columns must be present (a quota belongs to a rep or to a team).
+    one_of: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -68,15 +106,8 @@ OUTCOMES = ("no_response", "positive", "neutral", "negative", "meeting_booked")
 SURVEY_TYPES = ("nps", "csat")
 
 
-def _c(
-    name: str,
-    type_: str,
-    description: str,
-    nullable: bool = False,
-    accepted_values: tuple[str, ...] = (),
-    lowercase: bool = False,
-) -> Column:
-    return Column(name, type_, description, nullable, accepted_values, lowercase)
+def _c(name: str, type_: str, description: str, nullable: bool = False, **checks: Any) -> Column:
+    return Column(name, type_, description, nullable, **checks)
 
 
 UPDATED_AT = _c("updated_at", TIMESTAMP, "Last modification in the CRM; the latest row of a re-exported record wins.")
@@ -153,6 +184,8 @@ TABLES: tuple[Table, ...] = (
         ),
         ("quota_id",),
         money=("amount",),
+        one_of=("user_id", "team_id"),
+        money_date="month_start",
     ),
     Table(
         "campaigns",
@@ -173,6 +206,7 @@ TABLES: tuple[Table, ...] = (
         ("campaign_id",),
         "updated_at",
         money=("budget",),
+        money_date="updated_at",
     ),
     Table(
         "campaign_spend",
@@ -181,11 +215,12 @@ TABLES: tuple[Table, ...] = (
         (
             _c("campaign_id", STRING, "Campaign (a campaign_id)."),
             _c("spend_date", DATE, "Day of the spend."),
-            _c("amount", DECIMAL, "Spend that day in `currency`."),
+            _c("amount", DECIMAL, "Spend that day in `currency`.", minimum=0),
             _currency("the spend"),
         ),
         ("campaign_id", "spend_date"),
         money=("amount",),
+        money_date="spend_date",
     ),
     Table(
         "leads",
@@ -271,8 +306,8 @@ TABLES: tuple[Table, ...] = (
             _c("opportunity_type", STRING, "Kind of deal.", accepted_values=OPPORTUNITY_TYPES),
             _c("created_at", TIMESTAMP, "When the deal was created."),
             _c("close_date", DATE, "Expected (open) or actual (closed) close date."),
-            _c("stage", STRING, "Current stage (a `stages.stage`).", lowercase=True),
-            _c("amount", DECIMAL, "Deal value in `currency`."),
+            _c("stage", STRING, "Current stage (a `stages.stage`).", lowercase=True, lookup="stages"),
+            _c("amount", DECIMAL, "Deal value in `currency`.", minimum=0),
             _currency("the deal"),
             _c("lost_reason", STRING, "Why a lost deal was lost.", nullable=True),
             _c("competitor_id", STRING, "Competitor present on the deal.", nullable=True),
@@ -282,6 +317,7 @@ TABLES: tuple[Table, ...] = (
         ("opportunity_id",),
         "updated_at",
         money=("amount",),
+        money_date="created_at",
     ),
     Table(
         "opportunity_stage_history",
@@ -289,7 +325,7 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("opportunity_id", STRING, "Opportunity (an opportunity_id)."),
-            _c("stage", STRING, "Stage after the change (a `stages.stage`).", lowercase=True),
+            _c("stage", STRING, "Stage after the change (a `stages.stage`).", lowercase=True, lookup="stages"),
             _c("amount", DECIMAL, "Amount after the change, in the opportunity's currency."),
             _c("close_date", DATE, "Close date after the change."),
             _c("changed_at", TIMESTAMP, "When the change happened."),
@@ -304,7 +340,7 @@ TABLES: tuple[Table, ...] = (
         (
             _c("stage", STRING, "Stage name (matched case-insensitively).", lowercase=True),
             _c("sort_order", INTEGER, "Position in the pipeline."),
-            _c("probability", DECIMAL, "Win probability of a deal in this stage (0-1)."),
+            _c("probability", DECIMAL, "Win probability of a deal in this stage (0-1).", minimum=0, maximum=1),
             _c("is_closed", BOOLEAN, "Whether the stage is closed."),
             _c("is_won", BOOLEAN, "Whether the stage is won."),
         ),
@@ -327,6 +363,7 @@ TABLES: tuple[Table, ...] = (
         ("product_id",),
         "updated_at",
         money=("list_price", "unit_cost"),
+        money_date="updated_at",
     ),
     Table(
         "opportunity_line_items",
@@ -338,7 +375,7 @@ TABLES: tuple[Table, ...] = (
             _c("product_id", STRING, "Product (a product_id)."),
             _c("quantity", INTEGER, "Units."),
             _c("unit_price", DECIMAL, "Price per unit in the opportunity's currency."),
-            _c("discount", DECIMAL, "Discount as a fraction of the price (0-1)."),
+            _c("discount", DECIMAL, "Discount as a fraction of the price (0-1).", minimum=0, maximum=1),
         ),
         ("line_item_id",),
     ),
@@ -351,12 +388,19 @@ TABLES: tuple[Table, ...] = (
             _c("account_id", STRING, "Account (an account_id)."),
             _c("product_id", STRING, "Product (a product_id)."),
             _c("period_start", DATE, "First day of the period."),
-            _c("period_end", DATE, "End of the period, exclusive; empty while active.", nullable=True),
-            _c("mrr", DECIMAL, "Monthly recurring revenue of the period in `currency`."),
+            _c(
+                "period_end",
+                DATE,
+                "End of the period, exclusive; empty while active.",
+                nullable=True,
+                after="period_start",
+            ),
+            _c("mrr", DECIMAL, "Monthly recurring revenue of the period in `currency`.", minimum=0),
             _currency("the MRR"),
         ),
         ("subscription_id", "period_start"),
         money=("mrr",),
+        money_date="period_start",
     ),
     Table(
         "invoices",
@@ -374,6 +418,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("invoice_id",),
         money=("amount",),
+        money_date="issued_on",
     ),
     Table(
         "refunds",
@@ -389,6 +434,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("refund_id",),
         money=("amount",),
+        money_date="refunded_on",
     ),
     Table(
         "activities",
@@ -418,7 +464,12 @@ TABLES: tuple[Table, ...] = (
             _c("account_id", STRING, "Account answering."),
             _c("product_id", STRING, "Product asked about.", nullable=True),
             _c("responded_at", TIMESTAMP, "When the answer was given."),
-            _c("score", INTEGER, "Score: 0-10 for nps, 1-10 for csat; other values are quarantined."),
+            _c(
+                "score",
+                INTEGER,
+                "Score: 0-10 for nps, 1-10 for csat; other values are quarantined.",
+                range_by=("survey_type", (("nps", 0, 10), ("csat", 1, 10))),
+            ),
         ),
         ("response_id",),
         "responded_at",
@@ -431,7 +482,7 @@ TABLES: tuple[Table, ...] = (
             _c("response_id", STRING, "Response id."),
             _c("user_id", STRING, "Employee answering."),
             _c("responded_at", TIMESTAMP, "When the answer was given."),
-            _c("score", INTEGER, "eNPS score 0-10."),
+            _c("score", INTEGER, "eNPS score 0-10.", minimum=0, maximum=10),
         ),
         ("response_id",),
         "responded_at",
@@ -459,6 +510,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("competitor_id", "product_id", "observed_on"),
         money=("price",),
+        money_date="observed_on",
     ),
     Table(
         "exchange_rates",

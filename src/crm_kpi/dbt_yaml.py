@@ -13,7 +13,9 @@ from crm_kpi.contract import TABLES, Column, Table
 SOURCES_PATH = Path("models/staging/crm/_crm__sources.yml")
 SEEDS_PATH = Path("seeds/demo/_demo__seeds.yml")
 TABLE_NAMES_MACRO_PATH = Path("macros/staging/raw_table_names.sql")
-STAGING_MODELS_PATH = Path("models/staging/crm/_crm__models.yml")
+STAGING_DIR = Path("models/staging/crm")
+# Base models of the event tables live in base/events/ (incremental; see dbt_project.yml).
+EVENT_TABLES = ("activities", "campaign_touches", "invoices", "lead_status_history", "opportunity_stage_history")
 
 AUDIT_COLUMNS = (
     ("record_id", "The row's primary key as text (key columns joined with |), for the quarantine report."),
@@ -67,6 +69,16 @@ def _column_yaml(column: Column) -> list[str]:
         lines.append("              lowercase: true")
     if column.accepted_values:
         lines.append(f"              accepted_values: [{', '.join(column.accepted_values)}]")
+    for key in ("lookup", "minimum", "maximum", "after"):
+        value = getattr(column, key)
+        if value is not None:
+            lines.append(f"              {key}: {value}")
+    if column.range_by:
+        by, ranges = column.range_by
+        lines.append(f"              range_by: {{column: {by}, ranges: {{")
+        lines[-1] += ", ".join(f"{value}: [{low}, {high}]" for value, low, high in ranges) + "}}"
+    if column.check_reason:
+        lines.append(f"              check_reason: {_q(column.check_reason)}")
     return lines
 
 
@@ -79,6 +91,10 @@ def _table_yaml(table: Table) -> list[str]:
         f"          required: {'true' if table.required else 'false'}",
         f"          primary_key: [{', '.join(table.primary_key)}]",
     ]
+    if table.money:
+        lines += [f"          money: [{', '.join(table.money)}]", f"          money_date: {table.money_date}"]
+    if table.one_of:
+        lines.append(f"          one_of: [{', '.join(table.one_of)}]")
     if table.freshness_column:
         lines += [
             f'        loaded_at_field: "try_cast({table.freshness_column} as timestamptz)"',
@@ -126,13 +142,25 @@ def render_seeds_yaml() -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
+def lookup_models(table: Table) -> list[str]:
+    """The staging models a table's base model looks values up in: exchange rates for money, stages."""
+    models = ["stg_crm__exchange_rates"] if table.money else []
+    return models + sorted({f"stg_crm__{column.lookup}" for column in table.columns if column.lookup})
+
+
 def render_table_names_macro() -> str:
     names = ", ".join(f"'{table.name}'" for table in TABLES)
+    lookups = ", ".join(f"'{table.name}': {lookup_models(table)}" for table in TABLES if lookup_models(table))
     return (
         HEADER.replace("# ", "{# ", 1).replace("\n", " #}\n", 1)
         + "{# The raw tables of the contract (a static list: refs built from it must exist at parse time). #}\n"
         + "{% macro raw_table_names() -%}\n"
         + f"    {{{{ return([{names}]) }}}}\n"
+        + "{%- endmacro %}\n"
+        + "\n"
+        + "{# The staging models each base model looks values up in (refs known at parse time). #}\n"
+        + "{% macro raw_table_lookups(table_name) -%}\n"
+        + f"    {{{{ return({{{lookups}}}.get(table_name, [])) }}}}\n"
         + "{%- endmacro %}\n"
     )
 
@@ -167,51 +195,67 @@ def _key_tests(table: Table, indent: str) -> list[str]:
     ]
 
 
-def render_staging_models_yaml() -> str:
-    lines = ["version: 2", "", "models:"]
+def _base_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> str:
+    lines = [
+        "version: 2",
+        "",
+        "models:",
+        f"  - name: base_crm__{table.name}",
+        "    description: "
+        + _q(
+            f"Every raw {table.name} row, typed and checked by the macro typed_raw_rows: staging keeps the"
+            " rows without a quarantine_reason, audit_crm__quarantined_rows lists the others."
+        ),
+        "    columns:",
+    ]
+    for name, description in base_columns + list(AUDIT_COLUMNS):
+        lines += [f"      - name: {name}", f"        description: {_q(description)}"]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def _staging_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> str:
+    staged = [c for c in base_columns if c[0] != "is_deleted"] + list(EXTRA_STAGING_COLUMNS.get(table.name, ()))
+    lines = [
+        "version: 2",
+        "",
+        "models:",
+        f"  - name: stg_crm__{table.name}",
+        "    description: "
+        + _q(
+            f"Raw {table.name} ({table.grain}), cleaned: valid rows only, latest re-export per"
+            f" {', '.join(table.primary_key)}, soft-deleted records removed, UTC timestamps, enums lower-cased"
+            + (", money in the reporting currency" if table.money else "")
+            + ". See the staging_rules docs block."
+        ),
+    ]
+    lines += _key_tests(table, "    ")
+    lines.append("    columns:")
+    enums = {column.name: column.accepted_values for column in table.columns if column.accepted_values}
+    for name, description in staged:
+        lines += [f"      - name: {name}", f"        description: {_q(description)}"]
+        if len(table.primary_key) == 1 and name == table.primary_key[0]:
+            lines.append("        data_tests: [unique, not_null]")
+        elif name in enums:
+            lines += [
+                "        data_tests:",
+                "          - accepted_values:",
+                "              arguments:",
+                f"                values: [{', '.join(enums[name])}]",
+            ]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def render_staging_models_yaml() -> dict[Path, str]:
+    """One YAML per staging model, beside its SQL: base_crm__<table> (base/, or base/events/) and stg_crm__<table>."""
+    files: dict[Path, str] = {}
     for table in TABLES:
         base_columns = _converted_columns(table)
         if "is_deleted" not in table.column_names:
             base_columns = [column for column in base_columns if column[0] != "is_deleted"]
-        lines += [
-            f"  - name: base_crm__{table.name}",
-            "    description: "
-            + _q(
-                f"Every raw {table.name} row, typed and checked by the macro typed_raw_rows: staging keeps the"
-                " rows without a quarantine_reason, audit_crm__quarantined_rows lists the others."
-            ),
-            "    columns:",
-        ]
-        for name, description in base_columns + list(AUDIT_COLUMNS):
-            lines += [f"      - name: {name}", f"        description: {_q(description)}"]
-        staged = [c for c in base_columns if c[0] != "is_deleted"] + list(EXTRA_STAGING_COLUMNS.get(table.name, ()))
-        lines += [
-            f"  - name: stg_crm__{table.name}",
-            "    description: "
-            + _q(
-                f"Raw {table.name} ({table.grain}), cleaned: valid rows only, latest re-export per"
-                f" {', '.join(table.primary_key)}, soft-deleted records removed, UTC timestamps, enums lower-cased"
-                + (", money in the reporting currency" if table.money else "")
-                + ". See the staging_rules docs block."
-            ),
-        ]
-        lines += _key_tests(table, "    ")
-        lines.append("    columns:")
-        enums = {column.name: column.accepted_values for column in table.columns if column.accepted_values}
-        for name, description in staged:
-            lines += [f"      - name: {name}", f"        description: {_q(description)}"]
-            tests: list[str] = []
-            if len(table.primary_key) == 1 and name == table.primary_key[0]:
-                tests = ["        data_tests: [unique, not_null]"]
-            elif name in enums:
-                tests = [
-                    "        data_tests:",
-                    "          - accepted_values:",
-                    "              arguments:",
-                    f"                values: [{', '.join(enums[name])}]",
-                ]
-            lines += tests
-    return HEADER + "\n".join(lines) + "\n"
+        base_dir = STAGING_DIR / "base" / ("events" if table.name in EVENT_TABLES else "")
+        files[base_dir / f"base_crm__{table.name}.yml"] = _base_model_yaml(table, base_columns)
+        files[STAGING_DIR / f"stg_crm__{table.name}.yml"] = _staging_model_yaml(table, base_columns)
+    return files
 
 
 def rendered_files() -> dict[Path, str]:
@@ -220,7 +264,7 @@ def rendered_files() -> dict[Path, str]:
         SOURCES_PATH: render_sources_yaml(),
         SEEDS_PATH: render_seeds_yaml(),
         TABLE_NAMES_MACRO_PATH: render_table_names_macro(),
-        STAGING_MODELS_PATH: render_staging_models_yaml(),
+        **render_staging_models_yaml(),
     }
 
 

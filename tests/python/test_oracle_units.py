@@ -97,7 +97,7 @@ def stage(tmp_path: Path) -> Any:
 def test_offset_timestamp_late_on_the_31st_lands_in_the_next_utc_month(stage: Any) -> None:
     raw = stage({"leads": [lead("l1", "2024-01-31T23:30:00-05:00")]})
     assert raw["leads"].loc[0, "created_at"] == pd.Timestamp("2024-02-01 04:30:00")
-    funnel = oracle.funnel_conversion(raw, date(2024, 2, 1))
+    funnel = oracle.funnel.funnel_conversion(raw, date(2024, 2, 1))
     assert funnel[["cohort_month", "leads"]].values.tolist() == [[pd.Timestamp("2024-02-01"), 1]]
 
 
@@ -219,7 +219,7 @@ def test_a_lead_whose_history_skips_mql_counts_as_mql(stage: Any) -> None:
     raw = stage({"leads": [lead("l1", "2024-01-05T00:00:00Z")], "lead_status_history": history})
     lifecycle = oracle.lead_lifecycle(raw, date(2024, 1, 31))
     assert lifecycle.loc[0, "mql_at"] == lifecycle.loc[0, "sql_at"] == pd.Timestamp("2024-01-07 12:00")
-    funnel = oracle.funnel_conversion(raw, date(2024, 1, 31))
+    funnel = oracle.funnel.funnel_conversion(raw, date(2024, 1, 31))
     assert funnel.loc[0, ["leads", "mqls", "sqls", "opportunities", "customers"]].tolist() == [1, 1, 1, 0, 0]
     assert funnel.loc[0, "median_days_to_mql"] == pytest.approx(2.5)
     assert funnel.loc[0, "median_days_mql_to_sql"] == 0.0
@@ -235,7 +235,7 @@ def test_an_opportunity_implies_sql_and_mql_and_a_won_deal_makes_a_customer(stag
             ],
         }
     )
-    funnel = oracle.funnel_conversion(raw, date(2024, 3, 1))
+    funnel = oracle.funnel.funnel_conversion(raw, date(2024, 3, 1))
     january = funnel[funnel["cohort_month"] == pd.Timestamp("2024-01-01")].iloc[0]
     # l2's deal closes after the as-of date: an opportunity, not (yet) a customer.
     assert [january[c] for c in ["leads", "mqls", "sqls", "opportunities", "customers"]] == [2, 2, 2, 2, 1]
@@ -246,10 +246,10 @@ def test_an_opportunity_implies_sql_and_mql_and_a_won_deal_makes_a_customer(stag
 def test_status_changes_after_the_as_of_date_are_ignored(stage: Any) -> None:
     history = [{"lead_id": "l1", "status": "mql", "changed_at": "2024-02-01T00:00:00+01:00"}]
     raw = stage({"leads": [lead("l1", "2024-01-05T00:00:00Z")], "lead_status_history": history})
-    assert oracle.funnel_conversion(raw, date(2024, 1, 31)).loc[0, "mqls"] == 1
+    assert oracle.funnel.funnel_conversion(raw, date(2024, 1, 31)).loc[0, "mqls"] == 1
     history = [{"lead_id": "l1", "status": "mql", "changed_at": "2024-02-01T00:00:00Z"}]
     raw = stage({"leads": [lead("l1", "2024-01-05T00:00:00Z")], "lead_status_history": history})
-    assert oracle.funnel_conversion(raw, date(2024, 1, 31)).loc[0, "mqls"] == 0
+    assert oracle.funnel.funnel_conversion(raw, date(2024, 1, 31)).loc[0, "mqls"] == 0
 
 
 def test_funnel_has_every_month_and_channel_and_zero_denominators_give_null(stage: Any) -> None:
@@ -262,7 +262,7 @@ def test_funnel_has_every_month_and_channel_and_zero_denominators_give_null(stag
             ]
         }
     )
-    funnel = oracle.funnel_conversion(raw, date(2024, 3, 31)).set_index(["cohort_month", "channel"])
+    funnel = oracle.funnel.funnel_conversion(raw, date(2024, 3, 31)).set_index(["cohort_month", "channel"])
     assert len(funnel) == 6  # 3 months x 2 channels
     february = funnel.loc[(pd.Timestamp("2024-02-01"), "email")]
     assert february["leads"] == 0 and february["leads_previous_month"] == 1
@@ -340,7 +340,7 @@ def test_a_new_customer_is_attributed_once_at_its_first_won_deal(stage: Any) -> 
         }
     )
     as_of = date(2024, 3, 2)
-    cac = oracle.campaign_cac(raw, as_of).set_index("campaign_id")
+    cac = oracle.marketing.campaign_cac(raw, as_of).set_index("campaign_id")
     assert cac.loc["c1", ["leads", "mqls", "new_customers"]].tolist() == [1, 1, 1]
     assert cac.loc["c2", ["leads", "mqls", "new_customers"]].tolist() == [1, 1, 0]
     assert cac.loc["c1", "spend"] == 150.01 and cac.loc["c1", "cac"] == 150.01
@@ -348,7 +348,7 @@ def test_a_new_customer_is_attributed_once_at_its_first_won_deal(stage: Any) -> 
     assert math.isnan(cac.loc["c2", "cac"])
     assert cac.loc["c3", ["spend", "leads"]].tolist() == [0.0, 0]
     assert math.isnan(cac.loc["c3", "cost_per_lead"])
-    monthly = oracle.campaign_cac_monthly(raw, as_of)
+    monthly = oracle.marketing.campaign_cac_monthly(raw, as_of)
     # January from the campaign's life, February (customers, revenue) and March (spend) from activity.
     c1 = monthly[monthly["campaign_id"] == "c1"].set_index("month")
     assert c1.index.tolist() == [pd.Timestamp(m) for m in ("2024-01-01", "2024-02-01", "2024-03-01")]
@@ -377,7 +377,7 @@ def test_a_period_ending_on_the_last_day_of_a_month_is_not_active_that_month(sta
     )
     months = oracle.subscription_months(raw, date(2024, 4, 10))
     assert months["is_active"].tolist() == [True, True, False, False]
-    churn = oracle.churn_by_cohort(raw, date(2024, 4, 10))
+    churn = oracle.customers.churn_by_cohort(raw, date(2024, 4, 10))
     assert churn["active_customers"].tolist() == [1, 1, 0, 0]
     assert churn["logo_retention"].tolist() == [1.0, 1.0, 0.0, 0.0]
 
@@ -392,7 +392,7 @@ def test_the_as_of_month_snapshots_at_the_as_of_date(stage: Any) -> None:
             ],
         }
     )
-    churn = oracle.churn_by_cohort(raw, date(2024, 1, 10))
+    churn = oracle.customers.churn_by_cohort(raw, date(2024, 1, 10))
     assert churn[["cohort_size", "active_customers", "starting_mrr"]].values.tolist() == [[2, 2, 150.0]]
 
 
@@ -409,7 +409,7 @@ def test_churn_expansion_contraction_and_reactivation(stage: Any) -> None:
             ],
         }
     )
-    churn = oracle.churn_by_cohort(raw, date(2024, 3, 31))
+    churn = oracle.customers.churn_by_cohort(raw, date(2024, 3, 31))
     assert churn["months_since_start"].tolist() == [0, 1, 2]
     assert churn["cohort_size"].tolist() == [2, 2, 2]
     assert churn["active_customers"].tolist() == [2, 1, 2]
@@ -422,7 +422,7 @@ def test_churn_expansion_contraction_and_reactivation(stage: Any) -> None:
 
 def test_a_cohort_with_zero_starting_mrr_has_null_revenue_retention(stage: Any) -> None:
     raw = stage({"accounts": [account("a1")], "subscriptions": [subscription("s1", "a1", "2024-01-01", "", "0")]})
-    churn = oracle.churn_by_cohort(raw, date(2024, 1, 31))
+    churn = oracle.customers.churn_by_cohort(raw, date(2024, 1, 31))
     assert churn.loc[0, "logo_retention"] == 1.0 and math.isnan(churn.loc[0, "gross_revenue_retention"])
 
 
@@ -449,7 +449,7 @@ def test_revenue_per_rep_has_zero_months_and_credits_deals_at_close(stage: Any) 
             "quotas": quotas,
         }
     )
-    revenue = oracle.revenue_per_rep(raw, date(2024, 3, 31)).set_index(["user_id", "month"])
+    revenue = oracle.sales.revenue_per_rep(raw, date(2024, 3, 31)).set_index(["user_id", "month"])
     # u1 from the first data month (January); u2 (an sdr) only because it closed a deal.
     assert revenue.index.tolist() == [
         ("u1", pd.Timestamp("2024-01-01")),
@@ -501,11 +501,11 @@ def test_absent_optional_tables_give_empty_marts_not_errors() -> None:
     assert marts["kpi_churn_by_cohort"].empty
     assert not marts["kpi_funnel_conversion"].empty and not marts["kpi_revenue_per_rep"].empty
     for name, columns in [
-        ("kpi_funnel_conversion", oracle.FUNNEL_COLUMNS),
-        ("kpi_campaign_cac", oracle.CAC_COLUMNS),
-        ("kpi_campaign_cac_monthly", oracle.CAC_MONTHLY_COLUMNS),
-        ("kpi_churn_by_cohort", oracle.CHURN_COLUMNS),
-        ("kpi_revenue_per_rep", oracle.REVENUE_PER_REP_COLUMNS),
+        ("kpi_funnel_conversion", oracle.funnel.FUNNEL_COLUMNS),
+        ("kpi_campaign_cac", oracle.marketing.CAC_COLUMNS),
+        ("kpi_campaign_cac_monthly", oracle.marketing.CAC_MONTHLY_COLUMNS),
+        ("kpi_churn_by_cohort", oracle.customers.CHURN_COLUMNS),
+        ("kpi_revenue_per_rep", oracle.sales.REVENUE_PER_REP_COLUMNS),
     ]:
         assert list(marts[name].columns) == columns
 

@@ -37,6 +37,7 @@ classified as (
         opportunities.amount,
         opportunities.original_amount,
         opportunities.original_currency,
+        opportunities.exchange_rate,
         opportunities.lost_reason,
         opportunities.competitor_id
     from opportunities

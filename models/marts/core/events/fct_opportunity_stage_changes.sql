@@ -15,7 +15,7 @@ opportunities as (
     select
         opportunity_id,
         original_currency,
-        amount / nullif(original_amount, 0) as exchange_rate
+        exchange_rate
     from {{ ref('int_opportunities_classified') }}
 ),
 

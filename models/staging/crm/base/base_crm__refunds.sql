@@ -1,4 +1,1 @@
-{{ crm_kpi.typed_raw_rows(
-    'refunds',
-    money=[{'amount': ['amount'], 'currency': 'currency', 'on': 'typed.refunded_on'}]
-) }}
+{{ crm_kpi.typed_raw_rows('refunds') }}
