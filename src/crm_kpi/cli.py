@@ -59,13 +59,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if settings.target == "duckdb":
             _log("4/4 Great Expectations suites on the marts (pandas batches read with duckdb)")
-            results = run_expectations(db_path, gx_docs)
+            results = run_expectations(db_path, gx_docs, settings.kpi_marts())
         elif settings.target == "postgres":
             from crm_kpi.expectations import run_expectations_postgres
             from crm_kpi.loaders import PostgresSettings
 
             _log("4/4 Great Expectations suites on the marts (GX SQL datasource on PostgreSQL)")
-            results = run_expectations_postgres(PostgresSettings.from_environment().sqlalchemy_url(), gx_docs)
+            url = PostgresSettings.from_environment().sqlalchemy_url()
+            results = run_expectations_postgres(url, gx_docs, settings.kpi_marts())
         else:
             _log("4/4 Great Expectations: not run on Spark (the dbt tests ran there; GX runs on DuckDB and PostgreSQL)")
     except ExpectationsFailed as error:
@@ -82,8 +83,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  expectations        {sum(r.evaluated for r in results)} passed in {len(results)} suites")
     if settings.target != "spark":
         print("  rows per mart")
+        kpis = {mart.name: mart.kpi_ids for mart in settings.kpi_marts()}
+        empty = []
         for name, count in runner.mart_row_counts(settings).items():
-            print(f"    {name:<32} {count:>8}")
+            answers = f"  {', '.join(kpis[name])}" if kpis.get(name) else ""
+            print(f"    {name:<36} {count:>8}{answers}")
+            if name in kpis and count == 0:
+                empty.append(name)
+        if empty:
+            print(f"  empty KPI marts     {', '.join(empty)} (their input tables are absent or empty)")
         quarantined = runner.quarantine_counts(settings)
         detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
         print(f"  quarantined rows    {sum(quarantined.values())} ({detail}; see audit.audit_crm__quarantined_rows)")
@@ -143,11 +151,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from crm_kpi import manifest
     from crm_kpi.expectations import ExpectationsFailed, run_expectations
 
     db_path = Path(args.db) if args.db else project_root() / "warehouse" / "crm_kpi.duckdb"
+    marts = manifest.kpi_marts(manifest.load(manifest.manifest_path(project_root() / "target")))
     try:
-        results = run_expectations(db_path, Path(args.docs) if args.docs else db_path.parent / "gx_docs")
+        results = run_expectations(db_path, Path(args.docs) if args.docs else db_path.parent / "gx_docs", marts)
     except ExpectationsFailed as error:
         _log(str(error))
         return 1

@@ -1,19 +1,20 @@
 """Great Expectations suites for the KPI marts, and the runner that validates a built warehouse.
 
-One suite per mart (`<mart>_suite`), declared in `MART_SPECS` and built by `build_suite`:
+One suite per KPI mart (`<mart>_suite`), built by `build_suite` from the mart as dbt declares it (the
+manifest, see crm_kpi.manifest): nothing about a mart is written here. From the YAML:
 
-- the mart's columns (each exists, and the set matches the contract exactly) and a non-empty table;
-- the grain: key columns not null and unique together;
-- rates in [0, 1]; the unbounded ratios with their natural floor (roi >= -1, leads_growth_rate >= -1,
-  net_revenue_retention >= 0); counts, money and durations >= 0;
-- accepted values (channel in the 11 channels, attribution_rule = first_touch);
-- "a ratio whose denominator is 0 is null": null where the denominator is 0, present where it is > 0;
-- the invariants of the definitions GX can state per row: funnel counts never increase down the stages,
-  active <= cohort size, month 0 has retention 1 and MRR = starting MRR, retained MRR <= starting and
-  current MRR, a rep with no won deal has no bookings.
+- the columns (each exists, and the set matches the contract exactly);
+- the grain (its uniqueness test): key columns not null and unique together;
+- the column meta: `count` measures >= 0, `rate` measures in [0, 1];
+- the data tests declared on the mart: not_null, rate_between_zero_and_one, non_negative, at_least
+  (a lower bound such as roi >= -1), accepted_values, counts_never_increase (each count >= the next),
+  and column_equals_ratio, whose rule "a ratio whose denominator is 0 is null" becomes: null where the
+  denominator column is 0, present where it is > 0 (when the denominator is a plain column).
 
-The dbt tests check the same and more (recomputation of every ratio, reconciliation with staging); this
-is the second, independent line that BI users read as HTML data docs.
+The dbt tests check the same and more (the recomputation itself, reconciliation with staging, the
+invariants written as SQL); this is the second, independent line that BI users read as HTML data docs.
+A mart may be empty (an optional input absent): the suite checks its columns, and the run's summary
+says which KPI marts are empty.
 
 Where the marts are read from is a `MartSource`: on DuckDB each mart is read with duckdb into pandas and
 validated as a dataframe batch (GX's SQL datasource does not work on DuckDB through SQLAlchemy); on
@@ -27,176 +28,19 @@ import logging
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from crm_kpi.manifest import Mart, is_identifier
+
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation import Expectation
 
-CHANNELS = (
-    "paid_search", "paid_social", "display", "email", "events", "content", "webinar", "referral", "partner",
-    "outbound", "organic",
-)  # fmt: skip
-ATTRIBUTION_RULES = ("first_touch",)
 SITE_NAME = "crm_kpi"
-_CAMPAIGN_COLUMNS = (
-    "campaign_name", "channel", "attribution_rule", "spend", "leads", "mqls", "new_customers",
-    "attributed_revenue", "cost_per_lead", "cost_per_mql", "cac", "roi",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class MartSpec:
-    """What one mart's suite checks (see the module docstring); every expectation has mostly = 1."""
-
-    columns: tuple[str, ...]
-    keys: tuple[str, ...]
-    not_null: tuple[str, ...] = ()
-    rates: tuple[str, ...] = ()  # in [0, 1]
-    non_negative: tuple[str, ...] = ()
-    lower_bounds: Mapping[str, float] = field(default_factory=dict)  # unbounded ratios: column >= bound
-    accepted: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    ordered: tuple[tuple[str, str], ...] = ()  # (larger, smaller): larger >= smaller on every row
-    ratios: tuple[tuple[str, str], ...] = ()  # (ratio, denominator): ratio null iff denominator = 0
-    extra: Callable[[], list[Expectation]] | None = None  # mart-specific invariants
-
-
-def _funnel_extra() -> list[Expectation]:
-    from great_expectations import expectations as gxe
-
-    # Same denominator (leads) and customers <= mqls; and opportunities <= leads.
-    return [
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=rate, column_B="lead_to_customer_rate", or_equal=True, ignore_row_if="either_value_is_missing"
-        )
-        for rate in ("mql_rate", "win_rate")
-    ]
-
-
-def _churn_extra() -> list[Expectation]:
-    from great_expectations import expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
-
-    month_zero = Column("months_since_start") == 0
-    return [
-        gxe.ExpectColumnValuesToBeBetween(column="logo_retention", min_value=1, max_value=1, row_condition=month_zero),
-        gxe.ExpectColumnValuesToBeBetween(column="logo_churn", min_value=0, max_value=0, row_condition=month_zero),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="active_customers", column_B="cohort_size", row_condition=month_zero
-        ),
-        gxe.ExpectColumnPairValuesToBeEqual(column_A="mrr", column_B="starting_mrr", row_condition=month_zero),
-        gxe.ExpectColumnPairValuesToBeEqual(column_A="retained_mrr", column_B="starting_mrr", row_condition=month_zero),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="month", column_B="cohort_month", or_equal=True),
-    ]  # fmt: skip
-
-
-def _revenue_per_rep_extra() -> list[Expectation]:
-    from great_expectations import expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
-
-    no_deal_closed = (Column("won_deals") == 0) & (Column("lost_deals") == 0)
-    return [
-        gxe.ExpectColumnValuesToBeBetween(column="bookings", max_value=0, row_condition=Column("won_deals") == 0),
-        gxe.ExpectColumnValuesToBeBetween(column="lost_amount", max_value=0, row_condition=Column("lost_deals") == 0),
-        gxe.ExpectColumnValuesToBeNull(column="win_rate", row_condition=no_deal_closed),
-        gxe.ExpectColumnValuesToNotBeNull(column="win_rate", row_condition=Column("won_deals") > 0),
-        gxe.ExpectColumnValuesToNotBeNull(column="win_rate", row_condition=Column("lost_deals") > 0),
-        gxe.ExpectColumnValuesToBeNull(column="quota_attainment", row_condition=Column("quota").is_null()),
-        # average deal size <= bookings (one deal at least when it is not null)
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="bookings", column_B="average_deal_size", or_equal=True, ignore_row_if="either_value_is_missing"
-        ),
-    ]
-
-
-def _campaign_spec(keys: tuple[str, ...]) -> MartSpec:
-    """The two CAC marts share their measures; they differ in grain (campaign, campaign x month)."""
-    return MartSpec(
-        columns=(*keys, *_CAMPAIGN_COLUMNS),
-        keys=keys,
-        not_null=("channel", "attribution_rule", "spend", "leads", "mqls", "new_customers", "attributed_revenue"),
-        non_negative=(
-            "spend", "leads", "mqls", "new_customers", "attributed_revenue", "cost_per_lead", "cost_per_mql", "cac",
-        ),
-        lower_bounds={"roi": -1},
-        accepted={"channel": CHANNELS, "attribution_rule": ATTRIBUTION_RULES},
-        ratios=(("cost_per_lead", "leads"), ("cost_per_mql", "mqls"), ("cac", "new_customers"), ("roi", "spend")),
-    )  # fmt: skip
-
-
-MART_SPECS: dict[str, MartSpec] = {
-    "kpi_funnel_conversion": MartSpec(
-        columns=(
-            "cohort_month", "channel", "leads", "mqls", "sqls", "opportunities", "customers", "mql_rate",
-            "sql_rate", "opportunity_rate", "win_rate", "lead_to_customer_rate", "median_days_to_mql",
-            "median_days_mql_to_sql", "median_days_sql_to_opportunity", "median_days_opportunity_to_won",
-            "leads_previous_month", "leads_growth_rate",
-        ),
-        keys=("cohort_month", "channel"),
-        not_null=("leads", "mqls", "sqls", "opportunities", "customers", "leads_previous_month"),
-        rates=("mql_rate", "sql_rate", "opportunity_rate", "win_rate", "lead_to_customer_rate"),
-        non_negative=(
-            "leads", "mqls", "sqls", "opportunities", "customers", "leads_previous_month", "median_days_to_mql",
-            "median_days_mql_to_sql", "median_days_sql_to_opportunity", "median_days_opportunity_to_won",
-        ),
-        lower_bounds={"leads_growth_rate": -1},
-        accepted={"channel": CHANNELS},
-        ordered=(("leads", "mqls"), ("mqls", "sqls"), ("sqls", "opportunities"), ("opportunities", "customers")),
-        ratios=(
-            ("mql_rate", "leads"), ("sql_rate", "mqls"), ("opportunity_rate", "sqls"),
-            ("win_rate", "opportunities"), ("lead_to_customer_rate", "leads"),
-            ("leads_growth_rate", "leads_previous_month"),
-        ),
-        extra=_funnel_extra,
-    ),
-    "kpi_campaign_cac": _campaign_spec(("campaign_id",)),
-    "kpi_campaign_cac_monthly": _campaign_spec(("campaign_id", "month")),
-    "kpi_churn_by_cohort": MartSpec(
-        columns=(
-            "cohort_month", "months_since_start", "month", "cohort_size", "active_customers", "churned_customers",
-            "logo_retention", "logo_churn", "starting_mrr", "mrr", "retained_mrr", "gross_revenue_retention",
-            "net_revenue_retention",
-        ),
-        keys=("cohort_month", "months_since_start"),
-        not_null=(
-            "month", "cohort_size", "active_customers", "churned_customers", "starting_mrr", "mrr", "retained_mrr",
-        ),
-        rates=("logo_retention", "logo_churn", "gross_revenue_retention"),
-        non_negative=(
-            "months_since_start", "cohort_size", "active_customers", "churned_customers", "starting_mrr", "mrr",
-            "retained_mrr",
-        ),
-        lower_bounds={"net_revenue_retention": 0},
-        ordered=(
-            ("cohort_size", "active_customers"), ("cohort_size", "churned_customers"),
-            ("starting_mrr", "retained_mrr"), ("mrr", "retained_mrr"),
-        ),
-        ratios=(
-            ("logo_retention", "cohort_size"), ("logo_churn", "cohort_size"),
-            ("gross_revenue_retention", "starting_mrr"), ("net_revenue_retention", "starting_mrr"),
-        ),
-        extra=_churn_extra,
-    ),
-    "kpi_revenue_per_rep": MartSpec(
-        columns=(
-            "user_id", "month", "rep_name", "role", "bookings", "won_deals", "lost_deals", "lost_amount",
-            "average_deal_size", "win_rate", "amount_win_rate", "quota", "quota_attainment",
-        ),
-        keys=("user_id", "month"),
-        not_null=("bookings", "won_deals", "lost_deals", "lost_amount"),
-        rates=("win_rate", "amount_win_rate"),
-        non_negative=(
-            "bookings", "won_deals", "lost_deals", "lost_amount", "average_deal_size", "quota", "quota_attainment",
-        ),
-        ratios=(("average_deal_size", "won_deals"), ("quota_attainment", "quota")),
-        extra=_revenue_per_rep_extra,
-    ),
-}  # fmt: skip
-MARTS = tuple(MART_SPECS)
 
 
 @dataclass
@@ -229,43 +73,52 @@ def format_failures(results: Sequence[MartResult]) -> str:
     return "\n".join(lines)
 
 
-def build_suite(mart: str) -> ExpectationSuite:
-    """The expectation suite `<mart>_suite` of one KPI mart, from its `MartSpec`."""
+def _unique(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def build_suite(mart: Mart) -> ExpectationSuite:
+    """The expectation suite `<mart>_suite` of one KPI mart, from its columns, meta and dbt tests."""
     import great_expectations as gx
     from great_expectations import expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
-    spec = MART_SPECS[mart]
-    expectations: list[Expectation] = [gxe.ExpectColumnToExist(column=column) for column in spec.columns]
-    expectations.append(gxe.ExpectTableColumnsToMatchSet(column_set=list(spec.columns), exact_match=True))
-    expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=1))
-    for column in (*spec.keys, *spec.not_null):
+    columns = list(mart.column_names)
+    expectations: list[Expectation] = [gxe.ExpectColumnToExist(column=column) for column in columns]
+    expectations.append(gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True))
+    for column in _unique([*mart.grain, *mart.columns_tested("not_null")]):
         expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
-    if len(spec.keys) == 1:
-        expectations.append(gxe.ExpectColumnValuesToBeUnique(column=spec.keys[0]))
-    else:
-        expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.keys)))
-    for column in spec.rates:
+    if len(mart.grain) == 1:
+        expectations.append(gxe.ExpectColumnValuesToBeUnique(column=mart.grain[0]))
+    elif mart.grain:
+        expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(mart.grain)))
+    rates = [column.name for column in mart.columns if column.measure == "rate"]
+    for column in _unique([*rates, *mart.columns_tested("rate_between_zero_and_one")]):
         expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1))
-    for column in spec.non_negative:
+    counts = [column.name for column in mart.columns if column.measure == "count"]
+    for column in _unique([*counts, *mart.columns_tested("non_negative")]):
         expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0))
-    for column, bound in spec.lower_bounds.items():
-        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=bound))
-    for column, values in spec.accepted.items():
-        expectations.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)))
-    for larger, smaller in spec.ordered:
-        expectations.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=larger, column_B=smaller, or_equal=True, ignore_row_if="either_value_is_missing"
+    for test in mart.tests_named("at_least"):
+        bound = test.kwargs["min_value"]
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=str(test.column), min_value=bound))
+    for test in mart.tests_named("accepted_values"):
+        values = list(test.kwargs["values"])
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(column=str(test.column), value_set=values))
+    for test in mart.tests_named("counts_never_increase"):
+        ordered = list(test.kwargs["columns"])
+        for larger, smaller in zip(ordered, ordered[1:], strict=False):
+            expectations.append(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=larger, column_B=smaller, or_equal=True, ignore_row_if="either_value_is_missing"
+                )
             )
-        )
-    for ratio, denominator in spec.ratios:
-        expectations.append(gxe.ExpectColumnValuesToBeNull(column=ratio, row_condition=Column(denominator) == 0))
-        expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=ratio, row_condition=Column(denominator) > 0))
-    if spec.extra is not None:
-        expectations += spec.extra()
+    for test in mart.tests_named("column_equals_ratio"):
+        ratio, denominator = str(test.kwargs["column"]), str(test.kwargs["denominator"]).strip()
+        if is_identifier(denominator):
+            expectations.append(gxe.ExpectColumnValuesToBeNull(column=ratio, row_condition=Column(denominator) == 0))
+            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=ratio, row_condition=Column(denominator) > 0))
     # Passed to the constructor: suite.add_expectation needs an active data context (it saves the suite).
-    return gx.ExpectationSuite(name=f"{mart}_suite", expectations=expectations)
+    return gx.ExpectationSuite(name=f"{mart.name}_suite", expectations=expectations)
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -398,7 +251,7 @@ def describe_failure(mart: str, result: Any) -> str:
     return f"{mart}.{_columns_of(kwargs)}: {config.type} ({summary})"
 
 
-def validate(source: MartSource, docs_dir: Path, marts: Sequence[str] = MARTS) -> list[MartResult]:
+def validate(source: MartSource, docs_dir: Path, marts: Sequence[Mart]) -> list[MartResult]:
     """Run every mart's suite on `source`, build the HTML data docs into docs_dir, return per-mart results."""
     with _quiet():
         import great_expectations as gx
@@ -407,32 +260,33 @@ def validate(source: MartSource, docs_dir: Path, marts: Sequence[str] = MARTS) -
         outcomes: list[tuple[str, Any]] = []
         try:
             for mart in marts:
-                batch_definition, parameters = source.batch(context, mart)
+                batch_definition, parameters = source.batch(context, mart.name)
                 suite = context.suites.add(build_suite(mart))
                 definition = context.validation_definitions.add(
-                    gx.ValidationDefinition(name=f"{mart}_validation", data=batch_definition, suite=suite)
+                    gx.ValidationDefinition(name=f"{mart.name}_validation", data=batch_definition, suite=suite)
                 )
-                outcomes.append(
-                    (mart, definition.run(batch_parameters=parameters, result_format={"result_format": "SUMMARY"}))
-                )
+                outcome = definition.run(batch_parameters=parameters, result_format={"result_format": "SUMMARY"})
+                outcomes.append((mart.name, outcome))
         finally:
             source.close()
         index = Path(context.build_data_docs(site_names=[SITE_NAME])[SITE_NAME].removeprefix("file://"))
     results = []
-    for mart, outcome in outcomes:
-        failures = [describe_failure(mart, item) for item in outcome.results if not item.success]
-        results.append(MartResult(mart, not failures, len(outcome.results), failures, index))
+    for name, outcome in outcomes:
+        failures = [describe_failure(name, item) for item in outcome.results if not item.success]
+        results.append(MartResult(name, not failures, len(outcome.results), failures, index))
     return results
 
 
-def validate_duckdb(db_path: Path, docs_dir: Path, schema: str = "marts") -> list[MartResult]:
-    """Validate every KPI mart of a DuckDB warehouse as pandas batches; HTML data docs into docs_dir."""
-    return validate(DuckDBFrames(db_path, schema), docs_dir)
+def validate_duckdb(db_path: Path, docs_dir: Path, marts: Sequence[Mart], schema: str = "marts") -> list[MartResult]:
+    """Validate the KPI marts of a DuckDB warehouse as pandas batches; HTML data docs into docs_dir."""
+    return validate(DuckDBFrames(db_path, schema), docs_dir, marts)
 
 
-def validate_postgres(connection_string: str, docs_dir: Path, schema: str = "marts") -> list[MartResult]:
-    """Validate every KPI mart in PostgreSQL through a GX SQL datasource; HTML data docs into docs_dir."""
-    return validate(PostgresTables(connection_string, schema), docs_dir)
+def validate_postgres(
+    connection_string: str, docs_dir: Path, marts: Sequence[Mart], schema: str = "marts"
+) -> list[MartResult]:
+    """Validate the KPI marts in PostgreSQL through a GX SQL datasource; HTML data docs into docs_dir."""
+    return validate(PostgresTables(connection_string, schema), docs_dir, marts)
 
 
 def _raise_on_failure(results: list[MartResult]) -> list[MartResult]:
@@ -441,11 +295,11 @@ def _raise_on_failure(results: list[MartResult]) -> list[MartResult]:
     return results
 
 
-def run_expectations(db_path: Path, docs_dir: Path) -> list[MartResult]:
+def run_expectations(db_path: Path, docs_dir: Path, marts: Sequence[Mart]) -> list[MartResult]:
     """Validate a DuckDB warehouse; raise ExpectationsFailed naming mart, column and expectation."""
-    return _raise_on_failure(validate_duckdb(db_path, docs_dir))
+    return _raise_on_failure(validate_duckdb(db_path, docs_dir, marts))
 
 
-def run_expectations_postgres(connection_string: str, docs_dir: Path) -> list[MartResult]:
+def run_expectations_postgres(connection_string: str, docs_dir: Path, marts: Sequence[Mart]) -> list[MartResult]:
     """Validate the PostgreSQL marts; raise ExpectationsFailed naming mart, column and expectation."""
-    return _raise_on_failure(validate_postgres(connection_string, docs_dir))
+    return _raise_on_failure(validate_postgres(connection_string, docs_dir, marts))

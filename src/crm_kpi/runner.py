@@ -16,15 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crm_kpi import manifest
 from crm_kpi.paths import project_root
-
-KPI_MARTS = (
-    "kpi_funnel_conversion",
-    "kpi_campaign_cac",
-    "kpi_campaign_cac_monthly",
-    "kpi_churn_by_cohort",
-    "kpi_revenue_per_rep",
-)
 
 
 class DbtFailed(RuntimeError):
@@ -94,6 +87,18 @@ class BuildSettings:
             env["CRM_KPI_DUCKDB_MEMORY_LIMIT"] = self.memory_limit
         return env
 
+    @property
+    def target_dir(self) -> Path:
+        """dbt's target/ folder of this build (its manifest lists what the project builds)."""
+        return (self.artifacts_dir or project_root()) / "target"
+
+    def marts(self) -> list[manifest.Mart]:
+        """Every mart of the project, from the manifest of the last dbt command of this build."""
+        return manifest.marts(manifest.load(manifest.manifest_path(self.target_dir)))
+
+    def kpi_marts(self) -> list[manifest.Mart]:
+        return [mart for mart in self.marts() if mart.is_kpi]
+
     def dbt_vars(self) -> dict[str, str]:
         dbt_vars = dict(self.extra_vars)
         if self.as_of_date:
@@ -108,9 +113,8 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
     if settings.dbt_vars():
         command += ["--vars", json.dumps(settings.dbt_vars())]
     command += ["--project-dir", str(project_root()), "--profiles-dir", str(project_root())]
-    target_dir = project_root() / "target"
+    target_dir = settings.target_dir
     if settings.artifacts_dir is not None:
-        target_dir = settings.artifacts_dir / "target"
         command += ["--target-path", str(target_dir), "--log-path", str(settings.artifacts_dir / "logs")]
     if settings.quiet:
         command.insert(1, "--quiet")
@@ -193,7 +197,6 @@ def build(settings: BuildSettings) -> list[DbtOutcome]:
     return outcomes
 
 
-MART_TABLES_SQL = "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
 QUARANTINE_SQL = "select table_name, count(*) from audit.audit_crm__quarantined_rows group by 1 order by 1"
 
 
@@ -216,10 +219,11 @@ def _query(settings: BuildSettings, sql: str) -> list[tuple[object, ...]]:
 
 
 def mart_row_counts(settings: BuildSettings) -> dict[str, int]:
+    """Rows of every mart the manifest lists, by name."""
     counts: dict[str, int] = {}
-    for (table_name,) in _query(settings, MART_TABLES_SQL):
-        rows = _query(settings, f'select count(*) from marts."{table_name}"')
-        counts[str(table_name)] = int(str(rows[0][0]))
+    for mart in settings.marts():
+        rows = _query(settings, f'select count(*) from marts."{mart.name}"')
+        counts[mart.name] = int(str(rows[0][0]))
     return counts
 
 

@@ -9,9 +9,10 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
-from crm_kpi import runner
+from crm_kpi import manifest, runner
 from crm_kpi.paths import project_root
 
 
@@ -21,6 +22,18 @@ class Warehouse:
     raw_dir: Path
     as_of: date
     artifacts_dir: Path
+
+    def marts(self) -> dict[str, manifest.Mart]:
+        """Every mart of the build, by name, as its dbt manifest declares it."""
+        built = manifest.load(manifest.manifest_path(self.artifacts_dir / "target"))
+        return {mart.name: mart for mart in manifest.marts(built)}
+
+    def kpi_marts(self) -> dict[str, manifest.Mart]:
+        return {name: mart for name, mart in self.marts().items() if mart.is_kpi}
+
+    def frame(self, mart: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.db_path), read_only=True) as connection:
+            return connection.execute(f"select * from marts.{mart}").df()
 
 
 def build_warehouse(workdir: Path, raw_path: Path | None, raw_format: str = "csv") -> Warehouse:
@@ -63,3 +76,12 @@ def demo_parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 f"copy (select * from {raw_reader(csv_dir, 'csv', csv_path.stem)}) to '{target}' (format parquet)"
             )
     return parquet_dir
+
+
+@pytest.fixture(scope="session")
+def parsed_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, manifest.Mart]:
+    """Every mart as `dbt parse` declares it (no build): for the tests of the project's declarations."""
+    workdir = tmp_path_factory.mktemp("parsed")
+    settings = runner.BuildSettings(db_path=workdir / "unused.duckdb", artifacts_dir=workdir, quiet=True)
+    runner.run_dbt(settings, ["parse"])
+    return {mart.name: mart for mart in settings.marts()}

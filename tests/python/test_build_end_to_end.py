@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from conftest import Warehouse, build_warehouse
-from crm_kpi.runner import KPI_MARTS, BuildSettings, DbtFailed, RawExportError, run_dbt
+from crm_kpi.runner import BuildSettings, DbtFailed, RawExportError, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def _sorted_rows(db_path: Path, table: str) -> list[tuple[object, ...]]:
 
 def test_demo_builds_every_kpi_mart_with_rows(demo_warehouse: Warehouse) -> None:
     tables = _tables(demo_warehouse.db_path, "marts")
-    for mart in KPI_MARTS:
+    for mart in demo_warehouse.kpi_marts():
         assert mart in tables
         assert _sorted_rows(demo_warehouse.db_path, f"marts.{mart}"), f"{mart} is empty"
 

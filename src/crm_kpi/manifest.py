@@ -1,0 +1,173 @@
+"""What the project builds, read from dbt's manifest: the one list of marts for everything outside dbt.
+
+A KPI mart is declared once, in its SQL and its YAML: the YAML holds the description, each column's
+formula, the grain (its `unique_combination_of_columns` test, or a column's `unique` test) and, in each
+KPI column's `meta`, the catalogue ids the column answers (`kpi: [S1]`) and its measure (`money`,
+`count`, `rate`, `ratio`, `duration`, `score`). The main job's summary, the Great Expectations suites,
+the cross-engine comparison, the oracle comparison and the catalogue index all read it from here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MARTS_PATH = "models/marts/"
+KPI_PREFIX = "kpi_"
+MEASURES = ("money", "count", "rate", "ratio", "duration", "score")
+# The contract type of money columns (var contract_types: decimal(18,2) / numeric(18,2)).
+_MONEY_TYPE = re.compile(r"^(decimal|numeric)\(18,\s*2\)$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class DataTest:
+    """One data test attached to a mart: the generic test's name, its column (if any) and its arguments."""
+
+    name: str
+    column: str | None
+    kwargs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UnitTest:
+    name: str
+    columns: frozenset[str]  # the columns its expected rows state
+
+
+@dataclass(frozen=True)
+class MartColumn:
+    name: str
+    data_type: str
+    description: str
+    measure: str | None = None
+    kpis: tuple[str, ...] = ()
+
+    @property
+    def is_money(self) -> bool:
+        return bool(_MONEY_TYPE.match(self.data_type.replace(" ", "").lower()))
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    path: str
+    description: str
+    columns: tuple[MartColumn, ...]
+    grain: tuple[str, ...]
+    tests: tuple[DataTest, ...] = ()
+    unit_tests: tuple[UnitTest, ...] = field(default=())
+
+    @property
+    def is_kpi(self) -> bool:
+        return self.name.startswith(KPI_PREFIX)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def money_columns(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns if column.is_money)
+
+    @property
+    def kpi_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({kpi for column in self.columns for kpi in column.kpis}, key=catalogue_order))
+
+    def columns_tested(self, test_name: str) -> tuple[str, ...]:
+        return tuple(test.column for test in self.tests if test.name == test_name and test.column)
+
+    def tests_named(self, test_name: str) -> tuple[DataTest, ...]:
+        return tuple(test for test in self.tests if test.name == test_name)
+
+
+def catalogue_order(kpi_id: str) -> tuple[str, int]:
+    """F1 < F2 < F10: the area letter, then the number."""
+    match = re.match(r"^([A-Z]+)(\d+)$", kpi_id)
+    return (match.group(1), int(match.group(2))) if match else (kpi_id, 0)
+
+
+def is_identifier(expression: str) -> bool:
+    """A plain column name (not an expression such as `won_deals + lost_deals`)."""
+    return bool(_IDENTIFIER.match(expression.strip()))
+
+
+def load(manifest_path: Path) -> dict[str, Any]:
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"no dbt manifest at {manifest_path}: run `dbt parse` (or `crm-kpi run`) first")
+    manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return manifest
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value)
+
+
+def _column(raw: Mapping[str, Any]) -> MartColumn:
+    meta = {**(raw.get("config") or {}).get("meta", {}), **(raw.get("meta") or {})}
+    return MartColumn(
+        name=str(raw["name"]),
+        data_type=str(raw.get("data_type") or ""),
+        description=str(raw.get("description") or ""),
+        measure=meta.get("measure"),
+        kpis=_as_list(meta.get("kpi")),
+    )
+
+
+def _grain(tests: tuple[DataTest, ...]) -> tuple[str, ...]:
+    for test in tests:
+        if test.name == "unique_combination_of_columns":
+            return _as_list(test.kwargs.get("combination_of_columns"))
+    return tuple(test.column for test in tests if test.name == "unique" and test.column)[:1]
+
+
+def marts(manifest: Mapping[str, Any]) -> list[Mart]:
+    """Every model under models/marts/ (dims, facts, KPI marts), with its tests, grain and unit tests."""
+    tests: dict[str, list[DataTest]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node") and node.get("test_metadata"):
+            metadata = node["test_metadata"]
+            kwargs = {key: value for key, value in metadata.get("kwargs", {}).items() if key != "model"}
+            tests.setdefault(node["attached_node"], []).append(
+                DataTest(metadata["name"], node.get("column_name"), kwargs)
+            )
+    unit_tests: dict[str, list[UnitTest]] = {}
+    for node in manifest.get("unit_tests", {}).values():
+        rows = (node.get("expect") or {}).get("rows") or []
+        columns = frozenset(key for row in rows if isinstance(row, dict) for key in row)
+        for model in (node.get("depends_on") or {}).get("nodes", [])[:1]:
+            unit_tests.setdefault(model, []).append(UnitTest(str(node["name"]), columns))
+    found = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "model" or not node["original_file_path"].startswith(MARTS_PATH):
+            continue
+        mart_tests = tuple(tests.get(unique_id, []))
+        found.append(
+            Mart(
+                name=node["name"],
+                path=node["original_file_path"],
+                description=node.get("description") or "",
+                columns=tuple(_column(column) for column in node["columns"].values()),
+                grain=_grain(mart_tests),
+                tests=mart_tests,
+                unit_tests=tuple(unit_tests.get(unique_id, [])),
+            )
+        )
+    return sorted(found, key=lambda mart: mart.name)
+
+
+def kpi_marts(manifest: Mapping[str, Any]) -> list[Mart]:
+    """The KPI marts (`kpi_` prefix): the tables that answer the catalogue."""
+    return [mart for mart in marts(manifest) if mart.is_kpi]
+
+
+def manifest_path(target_dir: Path) -> Path:
+    return target_dir / "manifest.json"
