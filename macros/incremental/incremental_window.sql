@@ -30,30 +30,24 @@
 {%- endmacro %}
 
 {#
-    The staged rows an event fact reads: on a full build the staging model (`stg_crm__<table_name>`);
-    on an incremental run the same dedupe (dedupe_latest per record, as staging does it) but only over
-    the valid base rows of the records that have a valid row matching `condition` (the window, a SQL
-    condition over the base model's columns). So the run dedupes the records of the window, not the
-    whole table: the database cannot push the window below staging's dedupe when the event time is not
-    part of the record's key. A record is deduped over all of its rows, as in staging, so the winner is
-    the one a full build picks. The fact selects its columns by name; the incremental test proves that
-    both paths give the same fact.
+    The rows an incremental staging model of an event table (stg_crm__<table> in staging/crm/events/)
+    dedupes, a `where` for dedupe_latest over its base model `base`: the valid rows (no
+    quarantine_reason) and, on an incremental run, only those of the records (`key_columns`) that have
+    a valid row in the window (event time at or after the latest one in the staging table minus the
+    lookback; the model's event_time and meta.lookback_days, rendered from the contract). A record is
+    deduped over all of its valid rows, as on a full build, so it keeps the row a full build keeps; the
+    model's delete+insert on the key then replaces the records of the window. Written once for full and
+    incremental builds: the facts read these staging models, never the base models.
 #}
-{% macro staged_in_window(table_name, condition) -%}
-    {%- set base = ref('base_crm__' ~ table_name) -%}
-    {%- set staged = ref('stg_crm__' ~ table_name) -%}
-    {%- if is_incremental() -%}
-        {%- set order_by = crm_kpi.record_version_column(table_name) if execute else none -%}
-        {%- set in_window -%}
-            quarantine_reason is null
-            and record_id in (
-                select record_id from {{ base }}
-                where quarantine_reason is null and ({{ condition }})
-            )
-        {%- endset -%}
-        {{ crm_kpi.dedupe_latest(base, ['record_id'], order_by=order_by, where=in_window) }}
-    {%- else -%}
-        select * from {{ staged }}
+{% macro valid_rows_in_window(base, key_columns) -%}
+    {%- set event_time = config.get('event_time') -%}
+    {%- set start = crm_kpi.window_start_literal('max(' ~ event_time ~ ')', config.get('meta').get('lookback_days')) if execute else none -%}
+    quarantine_reason is null
+    {%- if start is not none %}
+        and ({{ key_columns | join(', ') }}) in (
+            select {{ key_columns | join(', ') }} from {{ base }}
+            where quarantine_reason is null and {{ event_time }} >= {{ start }}
+        )
     {%- endif -%}
 {%- endmacro %}
 

@@ -76,6 +76,10 @@ class Table:
     money_date: str | None = None
     # At least one of these columns must be present (a quota belongs to a rep or to a team).
     one_of: tuple[str, ...] = ()
+    # Event tables (append-only exports that grow without bound): the column whose time places a row,
+    # and the dbt var of the lookback window an incremental run re-reads (macros/incremental/).
+    event_time: str | None = None
+    lookback_var: str = "incremental_lookback_days"
 
     @property
     def column_names(self) -> list[str]:
@@ -260,6 +264,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("lead_id", "status", "changed_at"),
         "changed_at",
+        event_time="changed_at",
     ),
     Table(
         "campaign_touches",
@@ -274,6 +279,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("touch_id",),
         "touched_at",
+        event_time="touched_at",
     ),
     Table(
         "accounts",
@@ -332,6 +338,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("opportunity_id", "changed_at"),
         "changed_at",
+        event_time="changed_at",
     ),
     Table(
         "stages",
@@ -419,6 +426,9 @@ TABLES: tuple[Table, ...] = (
         ("invoice_id",),
         money=("amount",),
         money_date="issued_on",
+        # An invoice's status changes weeks after its issue date: a longer window.
+        event_time="issued_on",
+        lookback_var="incremental_lookback_days_invoices",
     ),
     Table(
         "refunds",
@@ -453,6 +463,7 @@ TABLES: tuple[Table, ...] = (
         ),
         ("activity_id",),
         "occurred_at",
+        event_time="occurred_at",
     ),
     Table(
         "survey_responses",

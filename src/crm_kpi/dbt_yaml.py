@@ -14,8 +14,6 @@ SOURCES_PATH = Path("models/staging/crm/_crm__sources.yml")
 SEEDS_PATH = Path("seeds/demo/_demo__seeds.yml")
 TABLE_NAMES_MACRO_PATH = Path("macros/staging/raw_table_names.sql")
 STAGING_DIR = Path("models/staging/crm")
-# Base models of the event tables live in base/events/ (incremental; see dbt_project.yml).
-EVENT_TABLES = ("activities", "campaign_touches", "invoices", "lead_status_history", "opportunity_stage_history")
 
 AUDIT_COLUMNS = (
     ("record_id", "The row's primary key as text (key columns joined with |), for the quarantine report."),
@@ -195,6 +193,20 @@ def _key_tests(table: Table, indent: str) -> list[str]:
     ]
 
 
+def _event_config(table: Table, unique_key: bool) -> list[str]:
+    """An event table's incremental models (base and stg) name their event time and lookback once, here."""
+    if not table.event_time:
+        return []
+    lines = [
+        "    config:",
+        f"      event_time: {table.event_time}",
+        f"      meta: {{lookback_days: \"{{{{ var('{table.lookback_var}') }}}}\"}}",
+    ]
+    if unique_key:
+        lines.append(f"      unique_key: [{', '.join(table.primary_key)}]")
+    return lines
+
+
 def _base_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> str:
     lines = [
         "version: 2",
@@ -206,6 +218,7 @@ def _base_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> str:
             f"Every raw {table.name} row, typed and checked by the macro typed_raw_rows: staging keeps the"
             " rows without a quarantine_reason, audit_crm__quarantined_rows lists the others."
         ),
+        *_event_config(table, unique_key=False),
         "    columns:",
     ]
     for name, description in base_columns + list(AUDIT_COLUMNS):
@@ -226,7 +239,9 @@ def _staging_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> st
             f" {', '.join(table.primary_key)}, soft-deleted records removed, UTC timestamps, enums lower-cased"
             + (", money in the reporting currency" if table.money else "")
             + ". See the staging_rules docs block."
+            + (" Incremental: see incremental_strategy." if table.event_time else "")
         ),
+        *_event_config(table, unique_key=True),
     ]
     lines += _key_tests(table, "    ")
     lines.append("    columns:")
@@ -246,15 +261,16 @@ def _staging_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> st
 
 
 def render_staging_models_yaml() -> dict[Path, str]:
-    """One YAML per staging model, beside its SQL: base_crm__<table> (base/, or base/events/) and stg_crm__<table>."""
+    """One YAML per staging model, beside its SQL: base_crm__<table> in base/ and stg_crm__<table>."""
     files: dict[Path, str] = {}
     for table in TABLES:
         base_columns = _converted_columns(table)
         if "is_deleted" not in table.column_names:
             base_columns = [column for column in base_columns if column[0] != "is_deleted"]
-        base_dir = STAGING_DIR / "base" / ("events" if table.name in EVENT_TABLES else "")
-        files[base_dir / f"base_crm__{table.name}.yml"] = _base_model_yaml(table, base_columns)
-        files[STAGING_DIR / f"stg_crm__{table.name}.yml"] = _staging_model_yaml(table, base_columns)
+        # The event tables' models are incremental: they live in events/ folders (see dbt_project.yml).
+        events = "events" if table.event_time else ""
+        files[STAGING_DIR / "base" / events / f"base_crm__{table.name}.yml"] = _base_model_yaml(table, base_columns)
+        files[STAGING_DIR / events / f"stg_crm__{table.name}.yml"] = _staging_model_yaml(table, base_columns)
     return files
 
 

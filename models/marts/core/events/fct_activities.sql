@@ -8,7 +8,8 @@
 with
 
 activities as (
-    {{ crm_kpi.staged_in_window('activities', crm_kpi.in_incremental_window('occurred_at')) }}
+    select * from {{ ref('stg_crm__activities') }}
+    where {{ crm_kpi.in_incremental_window('occurred_at') }}
 ),
 
 as_of_dates as (

@@ -17,7 +17,8 @@ or lead_id in (
 with
 
 touches as (
-    {{ crm_kpi.staged_in_window('campaign_touches', touch_window) }}
+    select * from {{ ref('stg_crm__campaign_touches') }}
+    where {{ touch_window }}
 ),
 
 leads as (

@@ -8,7 +8,8 @@
 with
 
 invoices as (
-    {{ crm_kpi.staged_in_window('invoices', crm_kpi.in_incremental_window('issued_on', var('incremental_lookback_days_invoices'))) }}
+    select * from {{ ref('stg_crm__invoices') }}
+    where {{ crm_kpi.in_incremental_window('issued_on', var('incremental_lookback_days_invoices')) }}
 ),
 
 as_of_dates as (

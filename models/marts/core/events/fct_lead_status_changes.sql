@@ -8,7 +8,8 @@
 with
 
 status_history as (
-    {{ crm_kpi.staged_in_window('lead_status_history', crm_kpi.in_incremental_window('changed_at')) }}
+    select * from {{ ref('stg_crm__lead_status_history') }}
+    where {{ crm_kpi.in_incremental_window('changed_at') }}
 ),
 
 leads as (

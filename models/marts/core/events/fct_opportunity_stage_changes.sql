@@ -8,7 +8,8 @@
 with
 
 stage_history as (
-    {{ crm_kpi.staged_in_window('opportunity_stage_history', crm_kpi.in_incremental_window('changed_at')) }}
+    select * from {{ ref('stg_crm__opportunity_stage_history') }}
+    where {{ crm_kpi.in_incremental_window('changed_at') }}
 ),
 
 opportunities as (

@@ -1,3 +1,1 @@
-{{ config(event_time='occurred_at') }}
-
 {{ crm_kpi.typed_raw_rows('activities') }}
