@@ -6,6 +6,7 @@ crm-kpi generate    write a raw CRM data set (the committed demo set by default)
 crm-kpi validate    run the Great Expectations suites on a built warehouse
 crm-kpi benchmark   time the build of a data set size against a hand-written floor; print and save figures
 crm-kpi render-yaml rewrite the sources/seeds YAML rendered from the raw contract
+crm-kpi catalogue   the KPI catalogue index: each KPI with its mart, columns, grain and tests, or "not built yet"
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _log(message: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from crm_kpi import runner
+    from crm_kpi import catalogue, runner
     from crm_kpi.expectations import ExpectationsFailed, run_expectations
 
     root = project_root()
@@ -49,7 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             _log(f"1/4 + 2/4 read the raw export in place from {settings.raw_path}, dbt build every model and test")
         outcomes += runner.build(settings)
-        _log("3/4 dbt docs generate")
+        _log("3/4 dbt docs generate (the KPI catalogue index as its front page)")
+        catalogue.write_overview(root, catalogue.index(settings.marts()))
         outcomes.append(runner.run_dbt(settings, ["docs", "generate", "--static"]))
     except (runner.DbtFailed, runner.RawExportError) as error:
         _log(str(error))
@@ -191,6 +193,29 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    from crm_kpi import catalogue, runner
+
+    root = project_root()
+    settings = runner.BuildSettings(db_path=root / "warehouse" / "crm_kpi.duckdb", quiet=True)
+    try:
+        runner.run_dbt(settings, ["parse"])
+    except runner.DbtFailed as error:
+        _log(str(error))
+        return 1
+    entries = catalogue.index(settings.marts())
+    print(catalogue.format_text(entries))
+    if args.docs:
+        _log(f"wrote {catalogue.write_overview(root, entries)} (the dbt docs front page)")
+    if args.markdown:
+        Path(args.markdown).write_text(catalogue.format_markdown(entries), encoding="utf-8")
+        _log(f"wrote {args.markdown}")
+    issues = catalogue.problems(settings.marts())
+    for issue in issues:
+        _log(issue)
+    return 1 if issues else 0
+
+
 def cmd_render_yaml(args: argparse.Namespace) -> int:
     from crm_kpi.dbt_yaml import write_yaml
 
@@ -245,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workdir", help="where data and databases go (default: warehouse/benchmark)")
     bench.add_argument("--json", help="write the figures here (default: <workdir>/<size>/results.json)")
     bench.set_defaults(func=cmd_benchmark)
+
+    index = commands.add_parser("catalogue", help="the KPI catalogue index: what answers each KPI, and its tests")
+    index.add_argument("--docs", action="store_true", help="also write the dbt docs front page (__overview__)")
+    index.add_argument("--markdown", help="also write the index as a markdown table to this file")
+    index.set_defaults(func=cmd_catalogue)
 
     render = commands.add_parser("render-yaml", help="rewrite the YAML rendered from src/crm_kpi/contract.py")
     render.set_defaults(func=cmd_render_yaml)

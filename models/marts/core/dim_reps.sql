@@ -33,6 +33,7 @@ final as (
         users.full_name,
         users.role,
         users.role in ('sdr', 'bdr', 'ae', 'am') as is_rep,
+        users.role in ('ae', 'am') as is_closer,
         users.manager_user_id,
         current_memberships.team_id as current_team_id,
         users.region,

@@ -1,7 +1,7 @@
 with
 
 users as (
-    select * from {{ ref('stg_crm__users') }}
+    select * from {{ ref('dim_reps') }}
 ),
 
 opportunities as (
@@ -40,7 +40,7 @@ reps as (
         users.left_on
     from users
     where
-        users.role in ('ae', 'am')
+        users.is_closer
         or users.user_id in (select closed_deals.user_id from closed_deals)
 ),
 

@@ -1,0 +1,165 @@
+"""The KPI catalogue index: every KPI of the catalogue with the marts, columns, grain and tests that answer it.
+
+The catalogue's ids and names are data (`kpi_catalogue.csv`, copied from ../shared/KPI_CATALOG.md; the
+project never reads ../shared at run time). What answers each KPI is read from the dbt manifest: the mart
+columns whose `meta.kpi` names the id (see crm_kpi.manifest). `crm-kpi catalogue` prints the index;
+`crm-kpi run` also writes it as the dbt docs front page (`models/docs/_generated/overview.md`, the
+`__overview__` docs block; not committed, rewritten at each run).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm_kpi.manifest import Mart
+
+CATALOGUE_CSV = Path(__file__).with_name("kpi_catalogue.csv")
+OVERVIEW_PATH = Path("models/docs/_generated/overview.md")
+# Data tests that guard a KPI column's value (grain and foreign keys are listed with the mart).
+_VALUE_TESTS = (
+    "not_null", "non_negative", "rate_between_zero_and_one", "at_least", "accepted_values", "column_equals_ratio",
+    "counts_never_increase", "expression_is_true", "equals_staging_total",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    area: str
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One mart's answer to a KPI: its columns claiming the id, its grain, and the tests that guard them."""
+
+    mart: Mart
+    columns: tuple[str, ...]
+    data_tests: tuple[str, ...]
+    unit_tests: tuple[str, ...]  # unit tests on the mart whose expected rows state one of the columns
+
+
+@dataclass(frozen=True)
+class Entry:
+    kpi: Kpi
+    answers: tuple[Answer, ...]
+
+    @property
+    def built(self) -> bool:
+        return bool(self.answers)
+
+    @property
+    def unit_tested(self) -> bool:
+        return any(answer.unit_tests for answer in self.answers)
+
+
+def load_catalogue(path: Path = CATALOGUE_CSV) -> list[Kpi]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [Kpi(row["id"], row["area"], row["name"], row["definition"]) for row in csv.DictReader(handle)]
+
+
+def _answer(mart: Mart, kpi_id: str) -> Answer | None:
+    columns = tuple(column.name for column in mart.columns if kpi_id in column.kpis)
+    if not columns:
+        return None
+    data_tests = []
+    for test in mart.tests:
+        arguments = {str(value) for value in test.kwargs.values() if isinstance(value, str)}
+        arguments |= {str(item) for value in test.kwargs.values() if isinstance(value, list) for item in value}
+        if test.name in _VALUE_TESTS and (test.column in columns or arguments & set(columns)):
+            data_tests.append(test.name if test.column is None else f"{test.name}({test.column})")
+    unit_tests = tuple(unit.name for unit in mart.unit_tests if unit.columns & set(columns))
+    return Answer(mart, columns, tuple(dict.fromkeys(data_tests)), unit_tests)
+
+
+def index(marts: Sequence[Mart], catalogue: Sequence[Kpi] | None = None) -> list[Entry]:
+    """Every KPI of the catalogue, in catalogue order, with the marts that answer it (none: not built yet)."""
+    entries = []
+    for kpi in catalogue if catalogue is not None else load_catalogue():
+        answers = tuple(answer for mart in marts if (answer := _answer(mart, kpi.id)) is not None)
+        entries.append(Entry(kpi, answers))
+    return entries
+
+
+def problems(marts: Sequence[Mart], catalogue: Sequence[Kpi] | None = None) -> list[str]:
+    """Declarations the catalogue refuses: an id it does not have, a built KPI without a unit test."""
+    kpis = catalogue if catalogue is not None else load_catalogue()
+    known = {kpi.id for kpi in kpis}
+    found = [
+        f"{mart.name}.{column.name} claims {kpi_id}, which is not in the KPI catalogue"
+        for mart in marts
+        for column in mart.columns
+        for kpi_id in column.kpis
+        if kpi_id not in known
+    ]
+    found += [
+        f"{entry.kpi.id} ({entry.kpi.name}) is built in {', '.join(a.mart.name for a in entry.answers)} but no unit"
+        " test states its columns"
+        for entry in index(marts, kpis)
+        if entry.built and not entry.unit_tested
+    ]
+    return found
+
+
+def format_text(entries: Sequence[Entry]) -> str:
+    """The index as a terminal table: one line per KPI and answering mart."""
+    lines = [f"{'id':<4} {'KPI':<34} {'mart':<34} {'grain':<34} columns (tests)"]
+    for entry in entries:
+        label = f"{entry.kpi.id:<4} {entry.kpi.name[:34]:<34}"
+        if not entry.answers:
+            lines.append(f"{label} not built yet")
+        for answer in entry.answers:
+            grain = ", ".join(answer.mart.grain)
+            tests = len(answer.data_tests) + len(answer.unit_tests)
+            lines.append(f"{label} {answer.mart.name:<34} {grain[:34]:<34} {', '.join(answer.columns)} ({tests} tests)")
+            label = " " * len(label)
+    built = sum(entry.built for entry in entries)
+    lines.append(f"{built} of {len(entries)} KPIs built")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def format_markdown(entries: Sequence[Entry]) -> str:
+    """The index as the dbt docs front page (the `__overview__` docs block)."""
+    built = sum(entry.built for entry in entries)
+    lines = [
+        "{% docs __overview__ %}",
+        "# CRM KPI warehouse: the KPI catalogue",
+        "",
+        f"{built} of {len(entries)} KPIs of the catalogue are built. Each row names the mart (a table in the",
+        "schema `marts`), the columns that answer the KPI (their descriptions hold the formula), the mart's",
+        "grain and the tests that guard those columns: data tests, and unit tests on hand-made rows.",
+        "Written by `crm-kpi run` (and `crm-kpi catalogue --docs`) from the dbt manifest.",
+        "",
+        "| id | KPI | definition | mart | grain | columns | tests |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in entries:
+        kpi = entry.kpi
+        if not entry.answers:
+            lines.append(f"| {kpi.id} | {_cell(kpi.name)} | {_cell(kpi.definition)} | not built yet | | | |")
+        for answer in entry.answers:
+            tests = [*answer.data_tests, *(f"unit: {name}" for name in answer.unit_tests)]
+            lines.append(
+                f"| {kpi.id} | {_cell(kpi.name)} | {_cell(kpi.definition)} | `{answer.mart.name}` |"
+                f" {', '.join(answer.mart.grain)} | {', '.join(answer.columns)} | {_cell(', '.join(tests))} |"
+            )
+    lines += ["{% enddocs %}", ""]
+    return "\n".join(lines)
+
+
+def write_overview(project_dir: Path, entries: Sequence[Entry]) -> Path:
+    path = project_dir / OVERVIEW_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(format_markdown(entries), encoding="utf-8")
+    return path
+
+
+__all__ = ["Entry", "Kpi", "format_markdown", "format_text", "index", "load_catalogue", "problems"]

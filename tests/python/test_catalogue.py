@@ -1,0 +1,65 @@
+"""The KPI catalogue index: the catalogue copied into the project as data, and the declarations it refuses (a
+mart column claiming an id the catalogue does not have, a built KPI that no unit test states)."""
+
+from __future__ import annotations
+
+import re
+
+from crm_kpi import catalogue
+from crm_kpi.manifest import Mart, MartColumn, UnitTest
+
+
+def test_the_catalogue_lists_forty_kpis_with_unique_ids() -> None:
+    kpis = catalogue.load_catalogue()
+    ids = [kpi.id for kpi in kpis]
+    assert len(ids) == 40 and len(set(ids)) == 40
+    assert all(re.fullmatch(r"[FMSCT]\d{1,2}", kpi_id) for kpi_id in ids)
+    assert all(kpi.name and kpi.definition and kpi.area for kpi in kpis)
+
+
+def test_every_declared_kpi_is_in_the_catalogue_and_unit_tested(parsed_marts: dict[str, Mart]) -> None:
+    assert catalogue.problems(list(parsed_marts.values())) == []
+
+
+def test_every_kpi_mart_answers_a_catalogue_kpi_and_every_measure_is_known(parsed_marts: dict[str, Mart]) -> None:
+    from crm_kpi.manifest import MEASURES
+
+    for mart in parsed_marts.values():
+        if mart.is_kpi:
+            assert mart.kpi_ids, f"{mart.name}: no column declares the catalogue id it answers (meta.kpi)"
+        for column in mart.columns:
+            assert column.measure in (None, *MEASURES), f"{mart.name}.{column.name}: unknown measure {column.measure}"
+            if column.kpis:
+                assert column.measure, f"{mart.name}.{column.name}: a KPI column declares its measure"
+
+
+def _mart(columns: tuple[MartColumn, ...], unit_columns: frozenset[str]) -> Mart:
+    return Mart(
+        "kpi_example", "models/marts/kpi/kpi_example.sql", "", columns, ("month",), (), (UnitTest("u", unit_columns),)
+    )
+
+
+def test_an_unknown_id_and_an_untested_kpi_are_refused() -> None:
+    columns = (
+        MartColumn("month", "date", "The month."),
+        MartColumn("bookings", "decimal(18,2)", "Bookings.", "money", ("S1",)),
+        MartColumn("magic", "double", "Magic.", "ratio", ("X9",)),
+    )
+    found = catalogue.problems([_mart(columns, frozenset({"month"}))])
+    assert "kpi_example.magic claims X9, which is not in the KPI catalogue" in found
+    assert any(
+        problem.startswith("S1 (Revenue (bookings)) is built in kpi_example but no unit test") for problem in found
+    )
+    assert catalogue.problems([_mart(columns[:2], frozenset({"month", "bookings"}))]) == []
+
+
+def test_the_index_names_unbuilt_kpis_and_renders_the_docs_front_page(parsed_marts: dict[str, Mart]) -> None:
+    entries = catalogue.index(list(parsed_marts.values()))
+    assert [entry.kpi.id for entry in entries] == [kpi.id for kpi in catalogue.load_catalogue()]
+    page = catalogue.format_markdown(entries)
+    assert page.startswith("{% docs __overview__ %}") and page.rstrip().endswith("{% enddocs %}")
+    assert "| S3 | Revenue per rep |" in page and "`kpi_revenue_per_rep`" in page
+    text = catalogue.format_text(entries)
+    assert text.splitlines()[-1].endswith(f"of {len(entries)} KPIs built")
+    if not all(entry.built for entry in entries):
+        assert "not built yet" in page and "not built yet" in text
