@@ -14,6 +14,7 @@ from oracle.shared import (
     months_between,
     round_money,
     safe_ratio,
+    won_deals,
 )
 from oracle.staging import Raw
 
@@ -92,3 +93,43 @@ def revenue_per_rep(raw: Raw, as_of: date) -> pd.DataFrame:
         quota_attainment=safe_ratio(rows["bookings"], rows["quota"]),
     )
     return rows[REVENUE_PER_REP_COLUMNS].sort_values(["user_id", "month"]).reset_index(drop=True)
+
+
+REVENUE_BY_PERIOD_COLUMNS = ["period_type", "period_start", "period_end", "bookings", "won_deals"]
+
+
+def period_starts(days: pd.Series, period_type: str) -> pd.Series:
+    """First day of each day's period: ISO week (Monday), month or quarter."""
+    if period_type == "week":
+        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+    return days.dt.to_period("M" if period_type == "month" else "Q").dt.to_timestamp()
+
+
+def periods(raw: Raw, as_of: date) -> pd.DataFrame:
+    """Every week, month and quarter from the first data date's to the as-of date's: type, start, end."""
+    days = pd.Series(pd.date_range(pd.Timestamp(first_data_date(raw)), pd.Timestamp(as_of), freq="D"))
+    frames = []
+    for period_type, length in (
+        ("week", pd.DateOffset(days=6)),
+        ("month", pd.offsets.MonthEnd(0)),
+        ("quarter", pd.offsets.QuarterEnd(0)),
+    ):
+        starts = period_starts(days, period_type).drop_duplicates()
+        frames.append(pd.DataFrame({"period_type": period_type, "period_start": starts, "period_end": starts + length}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@mart("kpi_revenue_by_period")
+def revenue_by_period(raw: Raw, as_of: date) -> pd.DataFrame:
+    """kpi_revenue_by_period: bookings and won deals per ISO week, month and quarter of the close date."""
+    won = won_deals(raw, as_of)
+    spine = periods(raw, as_of)
+    rows = []
+    for period_type, group in spine.groupby("period_type"):
+        deals = won.assign(period_start=period_starts(won["close_date"], str(period_type)))
+        sums = deals.groupby("period_start").agg(bookings=("amount", "sum"), won_deals=("opportunity_id", "count"))
+        rows.append(group.merge(sums.reset_index(), on="period_start", how="left"))
+    result = pd.concat(rows, ignore_index=True)
+    result["bookings"] = round_money(result["bookings"].fillna(0.0))
+    result["won_deals"] = result["won_deals"].fillna(0).astype("int64")
+    return result[REVENUE_BY_PERIOD_COLUMNS].sort_values(["period_type", "period_start"]).reset_index(drop=True)
