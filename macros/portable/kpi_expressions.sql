@@ -22,7 +22,7 @@
     (cast({{ numerator }} as {{ crm_kpi.type_double() }}) / nullif(cast({{ denominator }} as {{ crm_kpi.type_double() }}), 0))
 {%- endmacro %}
 
-{# A 64-bit float (crm_kpi.type_double() is a 32-bit FLOAT on DuckDB, too coarse for rates). #}
+{# A 64-bit float (dbt.type_float() is a 32-bit FLOAT on DuckDB, too coarse for rates). #}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'crm_kpi')()) }}
 {%- endmacro %}

@@ -1,0 +1,89 @@
+"""The house rules' config (dbt-bouncer.yml) and the layout rules dbt-bouncer has no check for.
+
+dbt-bouncer itself runs in `crm-kpi test` (a step before pytest, on a fresh `dbt parse`); these tests
+read files only, in well under a second.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crm_kpi.paths import project_root
+
+CONFIG = project_root() / "dbt-bouncer.yml"
+PATH_KEYS = ("include", "exclude", "upstream_path_pattern")
+
+
+def _checks() -> list[dict[str, Any]]:
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    return [check for key, checks in config.items() if key.endswith("_checks") for check in checks]
+
+
+def _patterns(value: str | list[str] | None) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _excludes_with_reason(lines: list[str]) -> list[tuple[str, bool]]:
+    """Each exclude pattern of the config text, and whether a comment line sits right above it."""
+    found: list[tuple[str, bool]] = []
+    for index, line in enumerate(lines):
+        key = re.match(r"^(\s*)exclude:\s*(.*?)\s*$", line)
+        if not key:
+            continue
+        if key.group(2):  # exclude: <pattern>
+            found.append((key.group(2), lines[index - 1].strip().startswith("#")))
+            continue
+        for below in range(index + 1, len(lines)):
+            text = lines[below]
+            indent = len(text) - len(text.lstrip())
+            if text.strip() and not text.strip().startswith("#") and indent <= len(key.group(1)):
+                break
+            item = re.match(r"^\s*-\s+(.+?)\s*$", text)
+            if item:
+                found.append((item.group(1), lines[below - 1].strip().startswith("#")))
+    return found
+
+
+def test_every_exception_gives_its_reason() -> None:
+    found = _excludes_with_reason(CONFIG.read_text(encoding="utf-8").splitlines())
+    excludes = [pattern for check in _checks() for pattern in _patterns(check.get("exclude"))]
+    assert [pattern for pattern, _ in found] == excludes, "write each exclude as a list item (`- <pattern>`) per line"
+    unexplained = [pattern for pattern, has_reason in found if not has_reason]
+    assert not unexplained, f"an exclude without a comment right above it saying why: {unexplained}"
+
+
+def test_every_path_pattern_matches_a_file() -> None:
+    """A pattern that matches no file is a stale exception, or a rule that silently checks nothing."""
+    root = project_root()
+    paths = [
+        path.relative_to(root).as_posix()
+        for folder in ("models", "macros")
+        for path in (root / folder).rglob("*")
+        if path.is_file()
+    ]
+    unmatched = sorted(
+        f"{check['name']}: {key} {pattern}"
+        for check in _checks()
+        for key in PATH_KEYS
+        for pattern in _patterns(check.get(key))
+        if not any(re.match(pattern.strip(), path) for path in paths)
+    )
+    assert not unmatched, f"patterns that match no file under models/ or macros/: {unmatched}"
+
+
+def _model_yaml_files() -> list[Path]:
+    return sorted((project_root() / "models").rglob("*.yml"))
+
+
+def test_unit_tests_sit_in_their_models_yaml() -> None:
+    misplaced = [
+        f"{path.relative_to(project_root()).as_posix()}: {test['name']} (model {test['model']})"
+        for path in _model_yaml_files()
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
+        if test["model"] != path.stem
+    ]
+    assert not misplaced, f"unit tests outside <model>.yml of their model: {misplaced}"
