@@ -35,6 +35,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from crm_kpi import runner
+from crm_kpi.measure import run_measured
 from crm_kpi.paths import project_root
 
 SIZES = {"demo": 3_000, "S": 1_000_000, "M": 10_000_000}
@@ -186,7 +187,7 @@ def _floor_step(db_path: Path, raw_dir: Path, as_of: date, memory_limit: str, re
     db_path.unlink(missing_ok=True)
     command = [sys.executable, "-m", "crm_kpi.benchmark", "--floor", str(db_path), str(raw_dir), as_of.isoformat()]
     env = {**os.environ, "CRM_KPI_DUCKDB_MEMORY_LIMIT": memory_limit}
-    returncode, seconds, peak = runner.run_measured(command, env=env)
+    returncode, seconds, peak = run_measured(command, env=env)
     if returncode != 0:
         raise RuntimeError(f"the floor script failed (exit {returncode})")
     result.steps.append(Step("floor", seconds, peak, "hand-written DuckDB SQL, 5 KPI tables"))

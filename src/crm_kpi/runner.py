@@ -11,12 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crm_kpi import manifest
+from crm_kpi.measure import run_measured
 from crm_kpi.paths import project_root
 
 
@@ -30,24 +30,8 @@ class DbtOutcome:
     seconds: float
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
-    peak_rss_mib: float = 0.0  # the dbt process's peak resident memory (0 where the OS does not say)
+    peak_rss_mib: float = 0.0  # the dbt process tree's peak resident memory, sampled (0 where the OS does not say)
     model_seconds: dict[str, float] = field(default_factory=dict)  # each model's execution time, by name
-
-
-def run_measured(
-    command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
-) -> tuple[int, float, float]:
-    """Run a command; return its exit code, wall seconds and peak RSS in MiB (of that process alone)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd)
-    if hasattr(os, "wait4"):
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        peak = usage.ru_maxrss / 1024  # KiB on Linux
-    else:  # pragma: no cover - Windows
-        process.wait()
-        peak = 0.0
-    return process.returncode, time.perf_counter() - started, peak
 
 
 @dataclass
