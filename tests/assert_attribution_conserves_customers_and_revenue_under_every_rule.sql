@@ -5,8 +5,9 @@
     - the campaigns plus the unattributed row of kpi_campaign_cac sum to the totals: new customers =
       accounts acquired by the as-of date, attributed revenue = won revenue by the as-of date;
     - the same per month in kpi_campaign_cac_monthly (acquisition month, close month).
-    Customers to 1e-6 (fractional credits), revenue to half a cent per mart row. An empty mart (no
-    campaigns) has nothing to conserve.
+    Rounding allowed: new customers (fractional credits, rounded to 6 decimals on each mart row) to
+    half a millionth per mart row, revenue to half a cent per mart row. An empty mart (no campaigns)
+    has nothing to conserve.
 -#}
 with
 
@@ -130,7 +131,7 @@ violations as (
     cross join total_customers
     cross join total_revenue
     where
-        abs(mart_totals.new_customers - total_customers.new_customers) > 1e-6
+        abs(mart_totals.new_customers - total_customers.new_customers) > 0.0000005 * mart_totals.mart_rows + 1e-9
         or abs(mart_totals.revenue - total_revenue.revenue) > 0.005 * mart_totals.mart_rows + 1e-9
     union all
     select
@@ -143,7 +144,8 @@ violations as (
             expected_months.attribution_rule = monthly_totals.attribution_rule
             and expected_months.month_start = monthly_totals.month_start
     where
-        abs(coalesce(monthly_totals.new_customers, 0) - expected_months.new_customers) > 1e-6
+        abs(coalesce(monthly_totals.new_customers, 0) - expected_months.new_customers)
+        > 0.0000005 * coalesce(monthly_totals.mart_rows, 0) + 1e-9
         or abs(coalesce(monthly_totals.revenue, 0) - expected_months.revenue)
         > 0.005 * coalesce(monthly_totals.mart_rows, 0) + 1e-9
 )

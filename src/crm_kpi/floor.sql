@@ -804,11 +804,11 @@ select
     floor_money(spend * 0) as overhead,  -- var campaign_overhead_rate: 0 (off)
     cast(leads as bigint) as leads,
     cast(mqls as bigint) as mqls,
-    cast(new_customers as double) as new_customers,
+    cast(round(cast(new_customers as decimal(28, 8)), 6) as double) as new_customers,
     floor_money(attributed_revenue) as attributed_revenue,
     floor_ratio(floor_money(spend), leads) as cost_per_lead,
     floor_ratio(floor_money(spend), mqls) as cost_per_mql,
-    floor_ratio(floor_money(spend), new_customers) as cac,
+    floor_ratio(floor_money(spend), cast(round(cast(new_customers as decimal(28, 8)), 6) as double)) as cac,
     floor_ratio(floor_money(attributed_revenue) - floor_money(spend), floor_money(spend)) as roi
 from floor_campaign_months
 order by campaign_id, month, attribution_rule;
@@ -852,11 +852,11 @@ select
     floor_money(spend * 0) as overhead,  -- var campaign_overhead_rate: 0 (off)
     cast(leads as bigint) as leads,
     cast(mqls as bigint) as mqls,
-    cast(new_customers as double) as new_customers,
+    cast(round(cast(new_customers as decimal(28, 8)), 6) as double) as new_customers,
     floor_money(attributed_revenue) as attributed_revenue,
     floor_ratio(floor_money(spend), leads) as cost_per_lead,
     floor_ratio(floor_money(spend), mqls) as cost_per_mql,
-    floor_ratio(floor_money(spend), new_customers) as cac,
+    floor_ratio(floor_money(spend), cast(round(cast(new_customers as decimal(28, 8)), 6) as double)) as cac,
     floor_ratio(floor_money(attributed_revenue) - floor_money(spend), floor_money(spend)) as roi
 from totals
 order by campaign_id, attribution_rule;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -191,12 +192,21 @@ def campaign_events(raw: Raw, as_of: date) -> pd.DataFrame:
     return events.groupby(["campaign_id", "month", "attribution_rule"], as_index=False)[MEASURES].sum()
 
 
+def round_credits(values: pd.Series) -> pd.Series:
+    """Attributed customers (sums of credits) to 6 decimals, half away from zero (float noise below 1e-9 first)."""
+
+    def to_micro(value: float) -> float:
+        return float(Decimal(repr(round(value, 9))).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
+
+    return values.astype(float).map(to_micro).astype(float)
+
+
 def _campaign_measures(frame: pd.DataFrame) -> pd.DataFrame:
     """Fill zero measures, round money, add the overhead and the rates."""
     frame = frame.copy()
     for column in ["leads", "mqls"]:
         frame[column] = frame[column].fillna(0).astype("int64")
-    frame["new_customers"] = frame["new_customers"].fillna(0.0).astype(float)
+    frame["new_customers"] = round_credits(frame["new_customers"].fillna(0.0))
     spend = frame["spend"].fillna(0.0)
     frame["spend"] = round_money(spend)
     frame["overhead"] = round_money(spend * CAMPAIGN_OVERHEAD_RATE)
