@@ -75,7 +75,8 @@ def test_a_broken_mart_fails_naming_mart_column_and_expectation(
         "update marts.kpi_funnel_conversion set mql_rate = 1.5 where channel = 'organic'",
         "insert into marts.kpi_revenue_per_rep select * from marts.kpi_revenue_per_rep limit 1",
         "update marts.kpi_churn_by_cohort set logo_retention = -0.5 where months_since_start = 3",
-        "update marts.kpi_campaign_cac set channel = 'tv' where campaign_id = 'cmp_001' and attribution_rule = 'linear'",
+        "update marts.kpi_campaign_cac set channel = 'tv' "
+        "where campaign_id = 'cmp_001' and attribution_rule = 'linear'",
     )
     with pytest.raises(ExpectationsFailed) as failure:
         run_expectations(warehouse, tmp_path / "docs", kpi_marts)
