@@ -1,7 +1,7 @@
 {#-
-    Reconciliation (M1/M2): per campaign, the spend in the campaign mart and summed over the
-    campaign x month mart equal the spend in staging (campaigns in staging, spend on or before the
-    as-of date). Half a cent of rounding per mart row.
+    Reconciliation (M1/M2): per campaign and attribution rule, the spend in the campaign mart and
+    summed over the campaign x month mart equal the spend in staging (campaigns in staging, spend on
+    or before the as-of date; the unattributed row has none). Half a cent of rounding per mart row.
 -#}
 with
 
@@ -24,21 +24,24 @@ staging_spend as (
 monthly_spend as (
     select
         campaign_id,
+        attribution_rule,
         sum(spend) as spend,
         count(*) as mart_rows
     from {{ ref('kpi_campaign_cac_monthly') }}
-    group by 1
+    group by 1, 2
 ),
 
 campaign_spend as (
     select
         campaign_id,
+        attribution_rule,
         spend
     from {{ ref('kpi_campaign_cac') }}
 )
 
 select
     campaign_spend.campaign_id,
+    campaign_spend.attribution_rule,
     staging_spend.spend as staging_spend,
     campaign_spend.spend as campaign_mart_spend,
     monthly_spend.spend as monthly_mart_spend
@@ -46,7 +49,9 @@ from campaign_spend
 left join staging_spend
     on campaign_spend.campaign_id = staging_spend.campaign_id
 left join monthly_spend
-    on campaign_spend.campaign_id = monthly_spend.campaign_id
+    on
+        campaign_spend.campaign_id = monthly_spend.campaign_id
+        and campaign_spend.attribution_rule = monthly_spend.attribution_rule
 where
     abs(coalesce(staging_spend.spend, 0) - campaign_spend.spend) > 0.005
     or abs(coalesce(staging_spend.spend, 0) - coalesce(monthly_spend.spend, 0))

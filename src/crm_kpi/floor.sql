@@ -592,6 +592,7 @@ select
     floor_ratio(opportunities, sqls) as opportunity_rate,
     floor_ratio(customers, opportunities) as win_rate,
     floor_ratio(customers, leads) as lead_to_customer_rate,
+    floor_ratio(customers, mqls) as mql_to_customer_rate,
     cast(median_days_to_mql as double) as median_days_to_mql,
     cast(median_days_mql_to_sql as double) as median_days_mql_to_sql,
     cast(median_days_sql_to_opportunity as double) as median_days_sql_to_opportunity,
@@ -603,65 +604,181 @@ order by cohort_month, channel;
 
 
 -- ------------------------------------------------------------------------------------------------
--- kpi_campaign_cac_monthly and kpi_campaign_cac: first-touch attribution
+-- kpi_campaign_cac_monthly and kpi_campaign_cac: four attribution rules and the unattributed row
 -- ------------------------------------------------------------------------------------------------
 
--- campaign x month additive measures (unrounded): the campaign's running months and any month with
--- spend, attributed leads created, attributed MQLs reached, new customers or won revenue.
-create or replace temp table floor_campaign_months as
-with first_wins as (
-    select account_id, source_lead_id, close_month
-    from floor_deals
-    where is_won_by_as_of
-    qualify row_number() over (partition by account_id order by close_date, opportunity_id) = 1
+-- The touch paths of the source leads of won deals: their touches of staged campaigns (re-exports
+-- are copies: one per touch_id), or, for a lead without any, its staged source campaign at its
+-- creation.
+create or replace temp table floor_deal_touches as
+with source_leads as (
+    select distinct deals.source_lead_id as lead_id
+    from floor_deals as deals
+    semi join floor_lifecycle as leads on deals.source_lead_id = leads.lead_id
+    where deals.is_won_by_as_of
 ),
 
-measures as (
+typed as (
+    select
+        floor_text(touches.lead_id) as lead_id,
+        floor_text(touches.touch_id) as touch_id,
+        floor_text(touches.campaign_id) as campaign_id,
+        floor_utc(floor_text(touches.touched_at)) as touched_at,
+        lower(floor_text(touches.touch_type)) as touch_type
+    from {reader:campaign_touches} as touches
+),
+
+valid as (
+    select typed.lead_id, typed.touch_id, typed.campaign_id, typed.touched_at
+    from typed
+    semi join source_leads on typed.lead_id = source_leads.lead_id
+    where
+        typed.touch_id is not null
+        and typed.touched_at is not null
+        and typed.touch_type in ('impression', 'click', 'form', 'attended', 'replied')
+        and typed.campaign_id in (select floor_campaigns.campaign_id from floor_campaigns)
+    qualify row_number() over (partition by typed.touch_id) = 1
+)
+
+select lead_id, campaign_id, touched_at, touch_id from valid
+union all
+select leads.lead_id, leads.source_campaign_id, leads.created_at, null
+from floor_leads as leads
+semi join source_leads on leads.lead_id = source_leads.lead_id
+anti join valid on leads.lead_id = valid.lead_id
+where leads.source_campaign_id in (select floor_campaigns.campaign_id from floor_campaigns);
+
+-- Each won deal's credits under each rule (summing to 1 per deal and rule); campaign null =
+-- unattributed. first_touch: the source lead's first-touch campaign. The touch rules: the path's
+-- touches dated within 90 days (var attribution_window_days) before the close date, both included.
+create or replace temp table floor_deal_credits as
+with won as (
+    select
+        opportunity_id,
+        source_lead_id,
+        close_month,
+        amount,
+        row_number() over (partition by account_id order by close_date, opportunity_id) = 1 as is_new_customer,
+        close_date
+    from floor_deals
+    where is_won_by_as_of
+),
+
+paths as (
+    select
+        won.opportunity_id,
+        touches.campaign_id,
+        row_number() over (partition by won.opportunity_id order by touches.touched_at, touches.touch_id) as position,
+        count(*) over (partition by won.opportunity_id) as touches
+    from won
+    inner join floor_deal_touches as touches on won.source_lead_id = touches.lead_id
+    where cast(touches.touched_at as date) between won.close_date - interval 90 day and won.close_date
+),
+
+credits as (
+    select won.opportunity_id, 'first_touch' as attribution_rule, leads.campaign_id, 1.0 as credit
+    from won
+    left join floor_lifecycle as leads on won.source_lead_id = leads.lead_id
+    union all
+    select opportunity_id, 'last_touch', campaign_id, 1.0 from paths where position = touches
+    union all
+    select opportunity_id, 'linear', campaign_id, cast(1 as double) / touches from paths
+    union all
+    select
+        opportunity_id,
+        'position_based',
+        campaign_id,
+        case
+            when touches = 1 then 1.0
+            when touches = 2 then 0.5
+            when position in (1, touches) then 0.4
+            else cast(0.2 as double) / (touches - 2)
+        end
+    from paths
+    union all
+    select won.opportunity_id, rules.attribution_rule, null, 1.0
+    from won
+    cross join (values ('last_touch'), ('linear'), ('position_based')) as rules (attribution_rule)
+    anti join paths on won.opportunity_id = paths.opportunity_id
+)
+
+select
+    credits.opportunity_id,
+    credits.attribution_rule,
+    credits.campaign_id,
+    won.close_month,
+    won.amount,
+    won.is_new_customer,
+    sum(cast(credits.credit as double)) as credit
+from credits
+inner join won on credits.opportunity_id = won.opportunity_id
+group by all;
+
+-- campaign x month x rule additive measures (unrounded): the campaign's running months and any
+-- month with spend, leads created or MQLs reached (first-touch campaign, every rule), or new
+-- customers or won revenue under the rule; campaign null = unattributed, only with campaigns.
+create or replace temp table floor_campaign_months as
+with rules as (
+    select * from (values ('first_touch'), ('last_touch'), ('linear'), ('position_based')) as rules (attribution_rule)
+),
+
+rule_free as (
     select
         campaign_id,
         floor_month(spend_date) as month_start,
         sum(amount) as spend,
         0 as leads,
-        0 as mqls,
-        0 as new_customers,
-        0 as attributed_revenue
+        0 as mqls
     from floor_campaign_spend
     where spend_date <= {as_of}
     group by campaign_id, month_start
     union all
-    select campaign_id, cohort_month, 0, count(*), 0, 0, 0
+    select campaign_id, cohort_month, 0, count(*), 0
     from floor_lifecycle
-    where campaign_id is not null
     group by campaign_id, cohort_month
     union all
-    select campaign_id, floor_month(mql_at) as month_start, 0, 0, count(*), 0, 0
+    select campaign_id, floor_month(mql_at) as month_start, 0, 0, count(*)
     from floor_lifecycle
-    where campaign_id is not null and mql_at is not null
+    where mql_at is not null
     group by campaign_id, month_start
     union all
-    select leads.campaign_id, first_wins.close_month, 0, 0, 0, count(*), 0
-    from first_wins
-    inner join floor_lifecycle as leads on first_wins.source_lead_id = leads.lead_id
-    where leads.campaign_id is not null
-    group by leads.campaign_id, first_wins.close_month
-    union all
-    select leads.campaign_id, deals.close_month, 0, 0, 0, 0, sum(deals.amount)
-    from floor_deals as deals
-    inner join floor_lifecycle as leads on deals.source_lead_id = leads.lead_id
-    where deals.is_won_by_as_of and leads.campaign_id is not null
-    group by leads.campaign_id, deals.close_month
-    union all
-    select campaigns.campaign_id, months.month_start, 0, 0, 0, 0, 0
+    select campaigns.campaign_id, months.month_start, 0, 0, 0
     from floor_campaigns as campaigns
     inner join floor_months as months
         on
             months.month_start >= floor_month(campaigns.started_on)
             and (campaigns.ended_on >= months.month_start or campaigns.ended_on is null)
+),
+
+measures as (
+    select
+        rule_free.campaign_id,
+        rule_free.month_start,
+        rules.attribution_rule,
+        rule_free.spend,
+        rule_free.leads,
+        rule_free.mqls,
+        0.0 as new_customers,
+        0.0 as attributed_revenue
+    from rule_free
+    cross join rules
+    union all
+    select
+        campaign_id,
+        close_month,
+        attribution_rule,
+        0,
+        0,
+        0,
+        case when is_new_customer then credit else 0 end,
+        amount * credit
+    from floor_deal_credits
 )
 
 select
     measures.campaign_id,
     measures.month_start,
+    measures.attribution_rule,
     campaigns.campaign_name,
     campaigns.channel,
     sum(measures.spend) as spend,
@@ -670,60 +787,79 @@ select
     sum(measures.new_customers) as new_customers,
     sum(measures.attributed_revenue) as attributed_revenue
 from measures
-inner join floor_campaigns as campaigns on measures.campaign_id = campaigns.campaign_id
-group by measures.campaign_id, measures.month_start, campaigns.campaign_name, campaigns.channel;
+left join floor_campaigns as campaigns on measures.campaign_id = campaigns.campaign_id
+where
+    campaigns.campaign_id is not null
+    or (measures.campaign_id is null and exists (select 1 from floor_campaigns))
+group by measures.campaign_id, measures.month_start, measures.attribution_rule, campaigns.campaign_name, campaigns.channel;
 
 create or replace table floor.kpi_campaign_cac_monthly as
 select
-    campaign_id,
+    coalesce(campaign_id, 'unattributed') as campaign_id,
     month_start as month,
-    campaign_name,
+    coalesce(campaign_name, 'Unattributed') as campaign_name,
     channel,
-    'first_touch' as attribution_rule,
+    attribution_rule,
     floor_money(spend) as spend,
+    floor_money(spend * 0) as overhead,  -- var campaign_overhead_rate: 0 (off)
     cast(leads as bigint) as leads,
     cast(mqls as bigint) as mqls,
-    cast(new_customers as bigint) as new_customers,
+    cast(round(cast(new_customers as decimal(28, 8)), 6) as double) as new_customers,
     floor_money(attributed_revenue) as attributed_revenue,
     floor_ratio(floor_money(spend), leads) as cost_per_lead,
     floor_ratio(floor_money(spend), mqls) as cost_per_mql,
-    floor_ratio(floor_money(spend), new_customers) as cac,
+    floor_ratio(floor_money(spend), cast(round(cast(new_customers as decimal(28, 8)), 6) as double)) as cac,
     floor_ratio(floor_money(attributed_revenue) - floor_money(spend), floor_money(spend)) as roi
 from floor_campaign_months
-order by campaign_id, month;
+order by campaign_id, month, attribution_rule;
 
 create or replace table floor.kpi_campaign_cac as
-with totals as (
+with keys as (
+    select campaigns.campaign_id, campaigns.campaign_name, campaigns.channel, rules.attribution_rule
+    from (
+        select campaign_id, campaign_name, channel from floor_campaigns
+        union all
+        select 'unattributed', 'Unattributed', null where exists (select 1 from floor_campaigns)
+    ) as campaigns
+    cross join (values ('first_touch'), ('last_touch'), ('linear'), ('position_based')) as rules (attribution_rule)
+),
+
+totals as (
     select
-        campaigns.campaign_id,
-        campaigns.campaign_name,
-        campaigns.channel,
+        keys.campaign_id,
+        keys.campaign_name,
+        keys.channel,
+        keys.attribution_rule,
         coalesce(sum(months.spend), 0) as spend,
         coalesce(sum(months.leads), 0) as leads,
         coalesce(sum(months.mqls), 0) as mqls,
         coalesce(sum(months.new_customers), 0) as new_customers,
         coalesce(sum(months.attributed_revenue), 0) as attributed_revenue
-    from floor_campaigns as campaigns
-    left join floor_campaign_months as months on campaigns.campaign_id = months.campaign_id
-    group by campaigns.campaign_id, campaigns.campaign_name, campaigns.channel
+    from keys
+    left join floor_campaign_months as months
+        on
+            keys.campaign_id = coalesce(months.campaign_id, 'unattributed')
+            and keys.attribution_rule = months.attribution_rule
+    group by keys.campaign_id, keys.campaign_name, keys.channel, keys.attribution_rule
 )
 
 select
     campaign_id,
     campaign_name,
     channel,
-    'first_touch' as attribution_rule,
+    attribution_rule,
     floor_money(spend) as spend,
+    floor_money(spend * 0) as overhead,  -- var campaign_overhead_rate: 0 (off)
     cast(leads as bigint) as leads,
     cast(mqls as bigint) as mqls,
-    cast(new_customers as bigint) as new_customers,
+    cast(round(cast(new_customers as decimal(28, 8)), 6) as double) as new_customers,
     floor_money(attributed_revenue) as attributed_revenue,
     floor_ratio(floor_money(spend), leads) as cost_per_lead,
     floor_ratio(floor_money(spend), mqls) as cost_per_mql,
-    floor_ratio(floor_money(spend), new_customers) as cac,
+    floor_ratio(floor_money(spend), cast(round(cast(new_customers as decimal(28, 8)), 6) as double)) as cac,
     floor_ratio(floor_money(attributed_revenue) - floor_money(spend), floor_money(spend)) as roi
 from totals
-order by campaign_id;
+order by campaign_id, attribution_rule;
 
 
 -- ------------------------------------------------------------------------------------------------

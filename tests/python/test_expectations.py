@@ -75,7 +75,8 @@ def test_a_broken_mart_fails_naming_mart_column_and_expectation(
         "update marts.kpi_funnel_conversion set mql_rate = 1.5 where channel = 'organic'",
         "insert into marts.kpi_revenue_per_rep select * from marts.kpi_revenue_per_rep limit 1",
         "update marts.kpi_churn_by_cohort set logo_retention = -0.5 where months_since_start = 3",
-        "update marts.kpi_campaign_cac set channel = 'tv' where campaign_id = 'cmp_001'",
+        "update marts.kpi_campaign_cac set channel = 'tv' "
+        "where campaign_id = 'cmp_001' and attribution_rule = 'linear'",
     )
     with pytest.raises(ExpectationsFailed) as failure:
         run_expectations(warehouse, tmp_path / "docs", kpi_marts)
@@ -97,7 +98,7 @@ def test_invariants_and_null_ratios_are_checked(warehouse: Path, kpi_marts: list
         "update marts.kpi_funnel_conversion set sqls = mqls + 1 where leads > 0",
         "update marts.kpi_campaign_cac_monthly set cac = 0 where new_customers = 0",
         "update marts.kpi_campaign_cac_monthly set roi = -2 where spend > 0",
-        "update marts.kpi_campaign_cac set attribution_rule = 'last_touch'",
+        "update marts.kpi_campaign_cac set attribution_rule = 'u_shaped' where attribution_rule = 'last_touch'",
     )
     message = format_failures(validate_duckdb(warehouse, tmp_path / "docs", kpi_marts))
     assert "kpi_funnel_conversion.mqls,sqls: expect_column_pair_values_a_to_be_greater_than_b" in message

@@ -340,7 +340,8 @@ def test_a_new_customer_is_attributed_once_at_its_first_won_deal(stage: Any) -> 
         }
     )
     as_of = date(2024, 3, 2)
-    cac = oracle.marketing.campaign_cac(raw, as_of).set_index("campaign_id")
+    cac = oracle.marketing.campaign_cac(raw, as_of)
+    cac = cac[cac["attribution_rule"] == "first_touch"].set_index("campaign_id")
     assert cac.loc["c1", ["leads", "mqls", "new_customers"]].tolist() == [1, 1, 1]
     assert cac.loc["c2", ["leads", "mqls", "new_customers"]].tolist() == [1, 1, 0]
     assert cac.loc["c1", "spend"] == 150.01 and cac.loc["c1", "cac"] == 150.01
@@ -349,6 +350,7 @@ def test_a_new_customer_is_attributed_once_at_its_first_won_deal(stage: Any) -> 
     assert cac.loc["c3", ["spend", "leads"]].tolist() == [0.0, 0]
     assert math.isnan(cac.loc["c3", "cost_per_lead"])
     monthly = oracle.marketing.campaign_cac_monthly(raw, as_of)
+    monthly = monthly[monthly["attribution_rule"] == "first_touch"]
     # January from the campaign's life, February (customers, revenue) and March (spend) from activity.
     c1 = monthly[monthly["campaign_id"] == "c1"].set_index("month")
     assert c1.index.tolist() == [pd.Timestamp(m) for m in ("2024-01-01", "2024-02-01", "2024-03-01")]

@@ -1,9 +1,14 @@
 {#-
-    One row per campaign and month with the additive measures behind CAC (no ratios): spend, attributed
-    leads created, attributed leads reaching MQL, attributed new customers and attributed won revenue.
-    Months: the campaign's running months (start to end or the as-of month) and any month with a
-    measure. Ratios are computed in the marts from these sums (macro cac_ratios).
+    One row per campaign, month and attribution rule with the additive measures behind CAC (no
+    ratios): spend, leads created and leads reaching MQL (first touch, the same under every rule), and
+    the new customers and won revenue the rule credits to the campaign (int_won_deals_attributed).
+    Rows with campaign_id null hold what no campaign earns (unattributed), only when there are
+    campaigns at all. Months: the campaign's running months (start to end or the as-of month) and any
+    month with a measure under the rule. Ratios are computed in the marts (macro cac_ratios).
 -#}
+{#- The rules of int_won_deals_attributed: the measures that do not depend on the rule are repeated under each. -#}
+{%- set attribution_rules = ['first_touch', 'last_touch', 'linear', 'position_based'] -%}
+
 with
 
 campaigns as (
@@ -22,12 +27,8 @@ attributed_leads as (
     select * from {{ ref('int_leads_attributed') }}
 ),
 
-acquired_accounts as (
-    select * from {{ ref('int_accounts_acquired') }}
-),
-
-opportunities as (
-    select * from {{ ref('int_opportunities_classified') }}
+attributed_deals as (
+    select * from {{ ref('int_won_deals_attributed') }}
 ),
 
 months as (
@@ -36,6 +37,19 @@ months as (
 
 as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
+),
+
+campaign_count as (
+    select count(*) as campaigns from campaigns
+),
+
+attribution_rules as (
+    {%- for rule in attribution_rules %}
+    select '{{ rule }}' as attribution_rule
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 spend_by_month as (
@@ -49,6 +63,7 @@ spend_by_month as (
     group by 1, 2
 ),
 
+-- Every lead with its first-touch campaign (null: unattributed).
 campaign_leads as (
     select
         attributed_leads.attributed_campaign_id as campaign_id,
@@ -58,7 +73,6 @@ campaign_leads as (
     from leads
     inner join attributed_leads
         on leads.lead_id = attributed_leads.lead_id
-    where attributed_leads.attributed_campaign_id is not null
 ),
 
 leads_by_month as (
@@ -80,26 +94,15 @@ mqls_by_month as (
     group by 1, 2
 ),
 
-customers_by_month as (
+credits_by_month as (
     select
-        attributed_campaign_id as campaign_id,
-        acquisition_month as month_start,
-        count(*) as new_customers
-    from acquired_accounts
-    where attributed_campaign_id is not null
-    group by 1, 2
-),
-
-revenue_by_month as (
-    select
-        campaign_leads.campaign_id,
-        opportunities.close_month as month_start,
-        sum(opportunities.amount) as attributed_revenue
-    from opportunities
-    inner join campaign_leads
-        on opportunities.source_lead_id = campaign_leads.lead_id
-    where opportunities.is_won_by_as_of
-    group by 1, 2
+        campaign_id,
+        close_month as month_start,
+        attribution_rule,
+        sum(case when is_new_customer then credit else 0 end) as new_customers,
+        sum(amount * credit) as attributed_revenue
+    from attributed_deals
+    group by 1, 2, 3
 ),
 
 running_months as (
@@ -113,36 +116,77 @@ running_months as (
             and (campaigns.ended_on >= months.month_start or campaigns.ended_on is null)
 ),
 
+rule_free_measures as (
+    select
+        campaign_id,
+        month_start,
+        cast(0 as {{ crm_kpi.type_double() }}) as spend,
+        0 as leads,
+        0 as mqls
+    from running_months
+    union all
+    select
+        campaign_id,
+        month_start,
+        spend,
+        0 as leads,
+        0 as mqls
+    from spend_by_month
+    union all
+    select
+        campaign_id,
+        month_start,
+        cast(0 as {{ crm_kpi.type_double() }}) as spend,
+        leads,
+        0 as mqls
+    from leads_by_month
+    union all
+    select
+        campaign_id,
+        month_start,
+        cast(0 as {{ crm_kpi.type_double() }}) as spend,
+        0 as leads,
+        mqls
+    from mqls_by_month
+),
+
+measures as (
+    select
+        rule_free_measures.campaign_id,
+        rule_free_measures.month_start,
+        attribution_rules.attribution_rule,
+        rule_free_measures.spend,
+        rule_free_measures.leads,
+        rule_free_measures.mqls,
+        cast(0 as {{ crm_kpi.type_double() }}) as new_customers,
+        cast(0 as {{ crm_kpi.type_double() }}) as attributed_revenue
+    from rule_free_measures
+    cross join attribution_rules
+    union all
+    select
+        campaign_id,
+        month_start,
+        attribution_rule,
+        cast(0 as {{ crm_kpi.type_double() }}) as spend,
+        0 as leads,
+        0 as mqls,
+        new_customers,
+        attributed_revenue
+    from credits_by_month
+),
+
 campaign_months as (
     select
         campaign_id,
-        month_start
-    from running_months
-    union
-    select
-        campaign_id,
-        month_start
-    from spend_by_month
-    union
-    select
-        campaign_id,
-        month_start
-    from leads_by_month
-    union
-    select
-        campaign_id,
-        month_start
-    from mqls_by_month
-    union
-    select
-        campaign_id,
-        month_start
-    from customers_by_month
-    union
-    select
-        campaign_id,
-        month_start
-    from revenue_by_month
+        month_start,
+        attribution_rule,
+        sum(spend) as spend,
+        sum(leads) as leads,
+        sum(mqls) as mqls,
+        sum(new_customers) as new_customers,
+        sum(attributed_revenue) as attributed_revenue
+    from measures
+    group by 1, 2, 3
 ),
 
 final as (
@@ -151,35 +195,19 @@ final as (
         campaign_months.month_start,
         campaigns.campaign_name,
         campaigns.channel,
-        'first_touch' as attribution_rule,
-        coalesce(spend_by_month.spend, 0) as spend,
-        coalesce(leads_by_month.leads, 0) as leads,
-        coalesce(mqls_by_month.mqls, 0) as mqls,
-        coalesce(customers_by_month.new_customers, 0) as new_customers,
-        coalesce(revenue_by_month.attributed_revenue, 0) as attributed_revenue
+        campaign_months.attribution_rule,
+        campaign_months.spend,
+        campaign_months.leads,
+        campaign_months.mqls,
+        campaign_months.new_customers,
+        campaign_months.attributed_revenue
     from campaign_months
-    inner join campaigns
+    cross join campaign_count
+    left join campaigns
         on campaign_months.campaign_id = campaigns.campaign_id
-    left join spend_by_month
-        on
-            campaign_months.campaign_id = spend_by_month.campaign_id
-            and campaign_months.month_start = spend_by_month.month_start
-    left join leads_by_month
-        on
-            campaign_months.campaign_id = leads_by_month.campaign_id
-            and campaign_months.month_start = leads_by_month.month_start
-    left join mqls_by_month
-        on
-            campaign_months.campaign_id = mqls_by_month.campaign_id
-            and campaign_months.month_start = mqls_by_month.month_start
-    left join customers_by_month
-        on
-            campaign_months.campaign_id = customers_by_month.campaign_id
-            and campaign_months.month_start = customers_by_month.month_start
-    left join revenue_by_month
-        on
-            campaign_months.campaign_id = revenue_by_month.campaign_id
-            and campaign_months.month_start = revenue_by_month.month_start
+    where
+        campaigns.campaign_id is not null
+        or (campaign_months.campaign_id is null and campaign_count.campaigns > 0)
 )
 
 select * from final

@@ -89,6 +89,7 @@ final as (
         {{ crm_kpi.safe_divide('opportunities', 'sqls') }} as opportunity_rate,
         {{ crm_kpi.safe_divide('customers', 'opportunities') }} as win_rate,
         {{ crm_kpi.safe_divide('customers', 'leads') }} as lead_to_customer_rate,
+        {{ crm_kpi.safe_divide('customers', 'mqls') }} as mql_to_customer_rate,
         cast(median_days_to_mql as {{ crm_kpi.type_double() }}) as median_days_to_mql,
         cast(median_days_mql_to_sql as {{ crm_kpi.type_double() }}) as median_days_mql_to_sql,
         cast(median_days_sql_to_opportunity as {{ crm_kpi.type_double() }}) as median_days_sql_to_opportunity,

@@ -1,3 +1,6 @@
+{#- The rules of int_won_deals_attributed: every campaign, and the unattributed row, has a row under each. -#}
+{%- set attribution_rules = ['first_touch', 'last_touch', 'linear', 'position_based'] -%}
+
 with
 
 campaigns as (
@@ -8,24 +11,65 @@ campaign_months as (
     select * from {{ ref('int_campaign_months_measured') }}
 ),
 
-campaign_totals as (
+attribution_rules as (
+    {%- for rule in attribution_rules %}
+    select '{{ rule }}' as attribution_rule
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+-- Every campaign under every rule, and the unattributed row of each rule (when there are campaigns).
+campaign_rules as (
     select
         campaigns.campaign_id,
         campaigns.campaign_name,
         campaigns.channel,
-        'first_touch' as attribution_rule,
-        coalesce(sum(campaign_months.spend), 0) as spend,
-        coalesce(sum(campaign_months.leads), 0) as leads,
-        coalesce(sum(campaign_months.mqls), 0) as mqls,
-        coalesce(sum(campaign_months.new_customers), 0) as new_customers,
-        coalesce(sum(campaign_months.attributed_revenue), 0) as attributed_revenue
+        attribution_rules.attribution_rule
     from campaigns
-    left join campaign_months
-        on campaigns.campaign_id = campaign_months.campaign_id
+    cross join attribution_rules
+    union all
+    select
+        'unattributed' as campaign_id,
+        'Unattributed' as campaign_name,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        attribution_rules.attribution_rule
+    from attribution_rules
+    where (select count(*) from campaigns) > 0
+),
+
+rule_totals as (
+    select
+        coalesce(campaign_id, 'unattributed') as campaign_id,
+        attribution_rule,
+        sum(spend) as spend,
+        sum(leads) as leads,
+        sum(mqls) as mqls,
+        sum(new_customers) as new_customers,
+        sum(attributed_revenue) as attributed_revenue
+    from campaign_months
     group by
-        campaigns.campaign_id,
-        campaigns.campaign_name,
-        campaigns.channel
+        coalesce(campaign_id, 'unattributed'),
+        attribution_rule
+),
+
+campaign_totals as (
+    select
+        campaign_rules.campaign_id,
+        campaign_rules.campaign_name,
+        campaign_rules.channel,
+        campaign_rules.attribution_rule,
+        coalesce(rule_totals.spend, 0) as spend,
+        coalesce(rule_totals.leads, 0) as leads,
+        coalesce(rule_totals.mqls, 0) as mqls,
+        coalesce(rule_totals.new_customers, 0) as new_customers,
+        coalesce(rule_totals.attributed_revenue, 0) as attributed_revenue
+    from campaign_rules
+    left join rule_totals
+        on
+            campaign_rules.campaign_id = rule_totals.campaign_id
+            and campaign_rules.attribution_rule = rule_totals.attribution_rule
 ),
 
 final as (
