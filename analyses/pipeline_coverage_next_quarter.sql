@@ -35,4 +35,4 @@ left join quota
         pipeline.breakdown = quota.breakdown
         and pipeline.breakdown_id = quota.breakdown_id
         and quota.period_start = cast({{ dbt.dateadd('day', 1, 'pipeline.period_end') }} as date)
-order by pipeline.period_start desc, pipeline.breakdown, pipeline.breakdown_id
+order by pipeline.period_start desc, pipeline.breakdown asc, pipeline.breakdown_id asc

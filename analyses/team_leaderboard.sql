@@ -64,7 +64,7 @@ left join wins
 left join pipeline
     on quota.breakdown_id = pipeline.breakdown_id
 order by
-    case when quota.quota_attainment is null then 1 else 0 end,
+    case when quota.quota_attainment is null then 1 else 0 end asc,
     quota.quota_attainment desc,
     quota.bookings desc,
-    quota.breakdown_id
+    quota.breakdown_id asc

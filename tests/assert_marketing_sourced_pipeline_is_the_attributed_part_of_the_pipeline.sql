@@ -34,7 +34,7 @@ attributed_deals as (
         on opportunities.opportunity_id = stage_history.opportunity_id
     where
         attributed_leads.attributed_campaign_id is not null
-        and cast(stage_history.changed_at as date) <= (select as_of_date from {{ ref('int_as_of_dates') }})
+        and cast(stage_history.changed_at as date) <= (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
 ),
 
 created_over_months as (

@@ -21,7 +21,11 @@ pipeline as (
     where pipeline.breakdown = 'company' and pipeline.period_type = 'month'
 )
 
-select *
+select
+    scores.deals,
+    scores.amount,
+    pipeline.open_deals,
+    pipeline.open_value
 from scores
 cross join pipeline
 where scores.deals <> pipeline.open_deals or scores.amount <> pipeline.open_value

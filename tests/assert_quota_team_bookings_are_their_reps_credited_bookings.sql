@@ -19,7 +19,7 @@ won_deals as (
     where is_won_by_as_of
 ),
 
-{#- The owner's team on the close date: the covering membership started last (ties by team_id). -#}
+{# The owner's team on the close date: the covering membership started last (ties by team_id). -#}
 deal_teams as (
     select
         won_deals.opportunity_id,
@@ -35,8 +35,16 @@ deal_teams as (
     left join memberships
         on
             won_deals.owner_user_id = memberships.user_id
-            and memberships.started_on <= won_deals.close_date
-            and (memberships.ended_on >= won_deals.close_date or memberships.ended_on is null)
+            and won_deals.close_date >= memberships.started_on
+            and (won_deals.close_date <= memberships.ended_on or memberships.ended_on is null)
+),
+
+quota_periods as (
+    select distinct
+        period_type,
+        period_start,
+        period_end
+    from quota
 ),
 
 rep_team_parts as (
@@ -47,7 +55,7 @@ rep_team_parts as (
         coalesce(deal_teams.team_id, 'unassigned') as team_id,
         sum(deal_teams.amount) as bookings
     from deal_teams
-    inner join (select distinct period_type, period_start, period_end from quota) as periods
+    inner join quota_periods as periods
         on
             deal_teams.close_date >= periods.period_start
             and deal_teams.close_date <= periods.period_end
@@ -88,7 +96,7 @@ by_rep as (
 )
 
 select
-    'team' as level,
+    'team' as breakdown_level,
     quota.period_type,
     quota.period_start,
     quota.breakdown_id,
@@ -105,7 +113,7 @@ where
     and abs(quota.bookings - coalesce(by_team.bookings, 0)) > 0.005 * (coalesce(by_team.parts, 0) + 1) + 1e-9
 union all
 select
-    'rep' as level,
+    'rep' as breakdown_level,
     quota.period_type,
     quota.period_start,
     quota.breakdown_id,

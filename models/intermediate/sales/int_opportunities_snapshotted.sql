@@ -42,8 +42,8 @@ open_at_snapshot as (
     from periods
     inner join states
         on
-            states.valid_from_on <= periods.snapshot_date
-            and (states.valid_to_on > periods.snapshot_date or states.valid_to_on is null)
+            periods.snapshot_date >= states.valid_from_on
+            and (periods.snapshot_date < states.valid_to_on or states.valid_to_on is null)
     where states.is_open
 ),
 

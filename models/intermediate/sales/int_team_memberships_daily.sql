@@ -32,8 +32,8 @@ membership_days as (
     from memberships
     inner join days
         on
-            days.date_day >= memberships.started_on
-            and (days.date_day <= memberships.ended_on or memberships.ended_on is null)
+            memberships.started_on <= days.date_day
+            and (memberships.ended_on >= days.date_day or memberships.ended_on is null)
 ),
 
 final as (

@@ -64,7 +64,7 @@ measured as (
         country
 ),
 
-{#- Every location of a staged account (and of any won deal) in every period, zero rows included. -#}
+{# Every location of a staged account (and of any won deal) in every period, zero rows included. -#}
 locations as (
     select distinct
         coalesce(region, 'unknown') as region,

@@ -64,7 +64,7 @@ competitor_observations as (
         competitor_prices.product_id
 ),
 
-{#- Every staged product in every period, and any other product sold or observed. -#}
+{# Every staged product in every period, and any other product sold or observed. -#}
 product_periods as (
     select
         periods.period_type,

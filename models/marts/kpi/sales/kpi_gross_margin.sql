@@ -2,7 +2,7 @@
     ('company', "'all'"),
     ('rep', 'owner_user_id'),
     ('product', 'product_id'),
-    ('product_family', 'family'),
+    ('product_family', 'product_family'),
 ] -%}
 
 with
@@ -51,7 +51,7 @@ deals_with_line_items as (
     select distinct opportunity_id from line_items
 ),
 
-{#- One row per won deal and product sold on it (a deal's lines of one product summed), and one row per won
+{# One row per won deal and product sold on it (a deal's lines of one product summed), and one row per won
     deal without any line item (product null: counted apart, no margin). -#}
 deal_products as (
     select
@@ -60,7 +60,7 @@ deal_products as (
         won_deals.opportunity_id,
         won_deals.owner_user_id,
         line_items.product_id,
-        line_items.family,
+        line_items.family as product_family,
         sum(line_items.quantity) as units,
         sum(line_items.revenue) as revenue,
         sum(line_items.cost_of_goods) as cost_of_goods,
@@ -82,7 +82,7 @@ deal_products as (
         won_deals.opportunity_id,
         won_deals.owner_user_id,
         null as product_id,
-        null as family,
+        null as product_family,
         0 as units,
         0 as revenue,
         0 as cost_of_goods,
@@ -143,7 +143,7 @@ names as (
     from products
 ),
 
-{#- Zero rows: the company, every product and family, and every closer while employed, in every period. -#}
+{# Zero rows: the company, every product and family, and every closer while employed, in every period. -#}
 spine as (
     select
         periods.period_type,
@@ -163,8 +163,8 @@ spine as (
     inner join users
         on
             users.is_closer
-            and users.hired_on <= periods.period_end
-            and (users.left_on >= periods.period_start or users.left_on is null)
+            and periods.period_end >= users.hired_on
+            and (periods.period_start <= users.left_on or users.left_on is null)
     union
     select
         period_type,

@@ -6,7 +6,7 @@
 {%- set weights = var('opportunity_score_weights') -%}
 {%- set ns = namespace(total_weight=0.0) -%}
 {%- for factor in factors -%}
-    {%- set ns.total_weight = ns.total_weight + (weights[factor] | float) -%}
+{%- set ns.total_weight = ns.total_weight + (weights[factor] | float) -%}
 {%- endfor -%}
 {%- set total_weight = ns.total_weight -%}
 {%- if total_weight <= 0 -%}
@@ -31,7 +31,7 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
-{#- The deals open at the end of the as-of date (the as-of month's snapshot), as the stage history shows them. -#}
+{# The deals open at the end of the as-of date (the as-of month's snapshot), as the stage history shows them. -#}
 open_deals as (
     select
         snapshots.opportunity_id,
@@ -50,7 +50,7 @@ open_deals as (
     where snapshots.period_type = 'month'
 ),
 
-{#- A segment's typical deal: the median cycle and amount of its won deals (segment = deal type). -#}
+{# A segment's typical deal: the median cycle and amount of its won deals (segment = deal type). -#}
 segments as (
     select
         opportunity_type,
@@ -61,7 +61,7 @@ segments as (
     group by opportunity_type
 ),
 
-{#- Fit: the win rate of closed deals of accounts in the same industry, else of all closed deals. -#}
+{# Fit: the win rate of closed deals of accounts in the same industry, else of all closed deals. -#}
 industry_win_rates as (
     select
         account_industry,
@@ -77,7 +77,7 @@ overall_win_rate as (
     where is_closed_by_as_of
 ),
 
-{#- The last activity on the deal or on the lead it came from, on or before the as-of date. -#}
+{# The last activity on the deal or on the lead it came from, on or before the as-of date. -#}
 deal_activities as (
     select
         open_deals.opportunity_id,
@@ -128,28 +128,28 @@ measured as (
 factored as (
     select
         measured.*,
-        cast(stage_probability as {{ crm_kpi.type_double() }}) as stage_factor,
+        cast(measured.stage_probability as {{ crm_kpi.type_double() }}) as stage_factor,
         case
-            when typical_amount > 0 then least(cast(amount as {{ crm_kpi.type_double() }}) / typical_amount, 1.0)
+            when measured.typical_amount > 0 then least(cast(measured.amount as {{ crm_kpi.type_double() }}) / measured.typical_amount, 1.0)
             else 0.5
         end as amount_factor,
         case
-            when typical_cycle_days > 0 then greatest(0.0, least(1.0, 2 - age_days / typical_cycle_days))
+            when measured.typical_cycle_days > 0 then greatest(0.0, least(1.0, 2 - measured.age_days / measured.typical_cycle_days))
             else 0.5
         end as age_factor,
         case
-            when days_since_last_activity is null then 0.0
-            else greatest(0.0, 1 - days_since_last_activity / cast({{ var('opportunity_score_stale_after_days') }} as {{ crm_kpi.type_double() }}))
+            when measured.days_since_last_activity is null then 0.0
+            else greatest(0.0, 1 - measured.days_since_last_activity / cast({{ var('opportunity_score_stale_after_days') }} as {{ crm_kpi.type_double() }}))
         end as activity_factor
     from measured
 ),
 
 parts as (
     select
-        factored.*,
         {%- for factor in factors %}
-        cast({{ factor }}_factor as {{ crm_kpi.type_double() }}) * cast({{ (weights[factor] / total_weight) | round(12) }} as {{ crm_kpi.type_double() }}) as {{ factor }}_part{{ "," if not loop.last }}
+        cast({{ factor }}_factor as {{ crm_kpi.type_double() }}) * cast({{ (weights[factor] / total_weight) | round(12) }} as {{ crm_kpi.type_double() }}) as {{ factor }}_part,
         {%- endfor %}
+        factored.*
     from factored
 ),
 

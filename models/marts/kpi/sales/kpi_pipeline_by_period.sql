@@ -36,6 +36,11 @@ stages as (
     select * from {{ ref('stg_crm__stages') }}
 ),
 
+open_stages as (
+    select stage from stages
+    where not is_closed
+),
+
 open_deals as (
     select
         period_type,
@@ -154,7 +159,7 @@ names as (
         'Unassigned' as breakdown_name
 ),
 
-{#- Rows a leaderboard needs even at zero: the company, every open stage, every team and manager, and
+{# Rows a leaderboard needs even at zero: the company, every open stage, every team and manager, and
     every closer employed during the period. -#}
 spine as (
     select
@@ -166,7 +171,7 @@ spine as (
     cross join names
     where
         names.breakdown = 'company'
-        or (names.breakdown = 'stage' and names.breakdown_id in (select stages.stage from stages where not stages.is_closed))
+        or (names.breakdown = 'stage' and names.breakdown_id in (select open_stages.stage from open_stages))
         or (names.breakdown in ('team', 'manager') and names.breakdown_id <> 'unassigned')
     union
     select
@@ -178,8 +183,8 @@ spine as (
     inner join users
         on
             users.is_closer
-            and users.hired_on <= periods.period_end
-            and (users.left_on >= periods.period_start or users.left_on is null)
+            and periods.period_end >= users.hired_on
+            and (periods.period_start <= users.left_on or users.left_on is null)
     union
     select
         period_type,

@@ -15,7 +15,7 @@ periods as (
     select * from {{ ref('int_periods_spined') }}
 ),
 
-{#- The open pipeline is read at the end of the day before the period starts and at its snapshot date. -#}
+{# The open pipeline is read at the end of the day before the period starts and at its snapshot date. -#}
 boundaries as (
     select
         period_type,
@@ -43,15 +43,15 @@ open_at_boundaries as (
     from boundaries
     inner join states
         on
-            states.valid_from_on <= boundaries.boundary_date
-            and (states.valid_to_on > boundaries.boundary_date or states.valid_to_on is null)
+            boundaries.boundary_date >= states.valid_from_on
+            and (boundaries.boundary_date < states.valid_to_on or states.valid_to_on is null)
     where states.is_open
     group by
         boundaries.period_type,
         boundaries.period_start
 ),
 
-{#- Every change of state in the period moves the open pipeline by one movement (or none). -#}
+{# Every change of state in the period moves the open pipeline by one movement (or none). -#}
 movements as (
     select
         periods.period_type,
@@ -77,8 +77,8 @@ movements as (
     from periods
     inner join states
         on
-            states.valid_from_on >= periods.period_start
-            and states.valid_from_on <= periods.period_end
+            periods.period_start <= states.valid_from_on
+            and periods.period_end >= states.valid_from_on
     group by
         periods.period_type,
         periods.period_start

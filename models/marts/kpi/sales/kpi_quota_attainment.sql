@@ -77,7 +77,7 @@ team_own_month_quotas as (
         {{ crm_kpi.month_of('month_start') }}
 ),
 
-{#- A rep's monthly quota counts towards the team they are in on the month's snapshot date. -#}
+{# A rep's monthly quota counts towards the team they are in on the month's snapshot date. -#}
 member_month_quotas as (
     select
         coalesce(team_days.team_id, 'unassigned') as team_id,
@@ -107,7 +107,7 @@ team_months as (
     from member_month_quotas
 ),
 
-{#- A team's quota for a month: its own quota row(s) when the export has one, else its members' sum. -#}
+{# A team's quota for a month: its own quota row(s) when the export has one, else its members' sum. -#}
 team_month_quotas as (
     select
         team_months.team_id,
@@ -185,8 +185,8 @@ rep_keys as (
     inner join users
         on
             users.is_closer
-            and users.hired_on <= periods.period_end
-            and (users.left_on >= periods.period_start or users.left_on is null)
+            and periods.period_end >= users.hired_on
+            and (periods.period_start <= users.left_on or users.left_on is null)
     union
     select
         period_type,
@@ -201,7 +201,7 @@ rep_keys as (
     from rep_period_quotas
 ),
 
-{#- Each rep's own attainment, and the team they are in on the period's snapshot date (for the rep counts). -#}
+{# Each rep's own attainment, and the team they are in on the period's snapshot date (for the rep counts). -#}
 rep_rows as (
     select
         rep_keys.period_type,
@@ -237,7 +237,7 @@ rep_rows as (
         on team_days.team_id = teams.team_id
 ),
 
-{#- One stream of additive pieces, each tagged with the team and manager it counts for. -#}
+{# One stream of additive pieces, each tagged with the team and manager it counts for. -#}
 pieces as (
     select
         period_type,
@@ -345,7 +345,7 @@ names as (
         'Unassigned' as breakdown_name
 ),
 
-{#- Every team and manager in every period (zero rows included); reps and the unassigned rows as measured. -#}
+{# Every team and manager in every period (zero rows included); reps and the unassigned rows as measured. -#}
 spine as (
     select
         periods.period_type,

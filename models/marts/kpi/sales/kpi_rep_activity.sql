@@ -1,4 +1,5 @@
 {%- set activity_types = [('calls', 'call'), ('emails', 'email'), ('meetings', 'meeting'), ('demos', 'demo'), ('proposals', 'proposal')] -%}
+{%- set logged_types = "'call', 'email', 'meeting', 'demo', 'proposal'" -%}
 
 with
 
@@ -26,7 +27,7 @@ users as (
     select * from {{ ref('dim_reps') }}
 ),
 
-{#- One stream of counted events, each on the day it happened and credited to one user. -#}
+{# One stream of counted events, each on the day it happened and credited to one user. -#}
 events as (
     select
         user_id,
@@ -65,6 +66,7 @@ measured as (
         {%- for column, activity_type in activity_types %}
         sum(case when events.event_type = '{{ activity_type }}' then 1 else 0 end) as {{ column }},
         {%- endfor %}
+        sum(case when events.event_type in ({{ logged_types }}) then 1 else 0 end) as activities,
         sum(case when events.event_type = 'opportunity_sourced' then 1 else 0 end) as opportunities_sourced,
         sum(case when events.event_type = 'opportunity_created' then 1 else 0 end) as opportunities_created,
         sum(case when events.event_type = 'deal_won' then 1 else 0 end) as deals_won
@@ -79,7 +81,7 @@ measured as (
         events.user_id
 ),
 
-{#- Every rep (sdr, bdr, ae, am) in each period they were employed in, and anyone with an event. -#}
+{# Every rep (sdr, bdr, ae, am) in each period they were employed in, and anyone with an event. -#}
 spine as (
     select
         periods.period_type,
@@ -89,8 +91,8 @@ spine as (
     inner join users
         on
             users.is_rep
-            and users.hired_on <= periods.period_end
-            and (users.left_on >= periods.period_start or users.left_on is null)
+            and periods.period_end >= users.hired_on
+            and (periods.period_start <= users.left_on or users.left_on is null)
     union
     select
         period_type,
@@ -111,12 +113,7 @@ final as (
         {%- for column, activity_type in activity_types %}
         cast(coalesce(measured.{{ column }}, 0) as {{ dbt.type_bigint() }}) as {{ column }},
         {%- endfor %}
-        cast(
-            {%- for column, activity_type in activity_types %}
-            coalesce(measured.{{ column }}, 0){{ " +" if not loop.last }}
-            {%- endfor %}
-            as {{ dbt.type_bigint() }}
-        ) as activities,
+        cast(coalesce(measured.activities, 0) as {{ dbt.type_bigint() }}) as activities,
         cast(coalesce(measured.opportunities_sourced, 0) as {{ dbt.type_bigint() }}) as opportunities_sourced,
         cast(coalesce(measured.opportunities_created, 0) as {{ dbt.type_bigint() }}) as opportunities_created,
         cast(coalesce(measured.deals_won, 0) as {{ dbt.type_bigint() }}) as deals_won

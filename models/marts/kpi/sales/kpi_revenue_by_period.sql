@@ -41,7 +41,7 @@ paid_invoices as (
         and invoices.issued_on <= as_of_dates.as_of_date
 ),
 
-{#- Refunds of paid invoices, in the period of the refund. -#}
+{# Refunds of paid invoices, in the period of the refund. -#}
 paid_refunds as (
     select
         refunds.refunded_on,
@@ -127,7 +127,7 @@ revenue as (
             and periods.period_start = period_refunds.period_start
 ),
 
-{#- The previous period and the year-ago period are rows of the same table: absent (null) before the first period. -#}
+{# The previous period and the year-ago period are rows of the same table: absent (null) before the first period. -#}
 compared as (
     select
         revenue.period_type,

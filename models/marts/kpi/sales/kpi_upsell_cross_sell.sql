@@ -38,7 +38,7 @@ won_deals as (
     where is_won_by_as_of
 ),
 
-{#- What an account bought and when: the products on its won deals (close date) and its subscriptions (start). -#}
+{# What an account bought and when: the products on its won deals (close date) and its subscriptions (start). -#}
 purchases as (
     select
         won_deals.account_id,
@@ -77,7 +77,7 @@ customers_since as (
     group by account_id
 ),
 
-{#- Existing customers of a period: a won deal or a subscription start before the period began. -#}
+{# Existing customers of a period: a won deal or a subscription start before the period began. -#}
 existing_customers as (
     select
         periods.period_type,
@@ -85,7 +85,7 @@ existing_customers as (
         customers_since.account_id
     from periods
     inner join customers_since
-        on customers_since.customer_since < periods.period_start
+        on periods.period_start > customers_since.customer_since
 ),
 
 bought_in_period as (
@@ -117,7 +117,7 @@ bought_against_owned as (
         on
             bought_in_period.account_id = purchases.account_id
             and bought_in_period.family = purchases.family
-            and purchases.acquired_on < bought_in_period.period_start
+            and bought_in_period.period_start > purchases.acquired_on
     group by
         bought_in_period.period_type,
         bought_in_period.period_start,
@@ -172,7 +172,7 @@ measured as (
     {%- endfor %}
 ),
 
-{#- Zero rows: the company, and every closer while employed, in every period. -#}
+{# Zero rows: the company, and every closer while employed, in every period. -#}
 spine as (
     select
         period_type,
@@ -190,8 +190,8 @@ spine as (
     inner join users
         on
             users.is_closer
-            and users.hired_on <= periods.period_end
-            and (users.left_on >= periods.period_start or users.left_on is null)
+            and periods.period_end >= users.hired_on
+            and (periods.period_start <= users.left_on or users.left_on is null)
     union
     select
         period_type,

@@ -49,7 +49,7 @@ periods as (
     where period_type in ('month', 'quarter')
 ),
 
-{#- Worked in a period: open at some moment of it (stage history), or closed in it. -#}
+{# Worked in a period: open at some moment of it (stage history), or closed in it. -#}
 worked as (
     select
         periods.period_type,
@@ -58,8 +58,8 @@ worked as (
     from periods
     inner join states
         on
-            states.valid_from_on <= periods.period_end
-            and (states.valid_to_on >= periods.period_start or states.valid_to_on is null)
+            periods.period_end >= states.valid_from_on
+            and (periods.period_start <= states.valid_to_on or states.valid_to_on is null)
     where states.is_open
     union
     select
@@ -69,12 +69,12 @@ worked as (
     from periods
     inner join opportunities
         on
-            opportunities.close_date >= periods.period_start
-            and opportunities.close_date <= periods.period_end
+            periods.period_start <= opportunities.close_date
+            and periods.period_end >= opportunities.close_date
     where opportunities.is_closed_by_as_of
 ),
 
-{#- Touches of a won deal: activities on it or on its source lead, on or before its close date. -#}
+{# Touches of a won deal: activities on it or on its source lead, on or before its close date. -#}
 won_deal_activities as (
     select
         opportunities.opportunity_id,
@@ -102,10 +102,10 @@ won_deal_activities as (
 won_deal_touches as (
     select
         opportunity_id,
-        count(*) as touches,
         {%- for column, activity_type in touch_types %}
-        sum(case when activity_type = '{{ activity_type }}' then 1 else 0 end) as {{ column }}{{ "," if not loop.last }}
+        sum(case when activity_type = '{{ activity_type }}' then 1 else 0 end) as {{ column }},
         {%- endfor %}
+        count(*) as touches
     from won_deal_activities
     group by opportunity_id
 ),
@@ -135,7 +135,7 @@ worked_closing as (
         on worked.opportunity_id = opportunities.opportunity_id
 ),
 
-{#- Each deal worked in a period, credited to its owner and to the owner's team on its close date (closed
+{# Each deal worked in a period, credited to its owner and to the owner's team on its close date (closed
     in the period) or on the period's snapshot date (still open then, or closed later). -#}
 deal_periods as (
     select
@@ -155,10 +155,10 @@ deal_periods as (
         case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then opportunities.amount else 0 end as bookings,
         case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then opportunities.days_to_close end as days_to_close,
         case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then opportunities.days_from_lead_to_close end as days_from_lead_to_close,
-        case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then coalesce(won_deal_touches.touches, 0) else 0 end as touches,
         {%- for column, activity_type in touch_types %}
-        case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then coalesce(won_deal_touches.{{ column }}, 0) else 0 end as {{ column }}{{ "," if not loop.last }}
+        case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then coalesce(won_deal_touches.{{ column }}, 0) else 0 end as {{ column }},
         {%- endfor %}
+        case when worked_closing.is_closed_in_period and opportunities.is_won_by_as_of then coalesce(won_deal_touches.touches, 0) else 0 end as touches
     from worked_closing
     inner join opportunities
         on worked_closing.opportunity_id = opportunities.opportunity_id
@@ -184,10 +184,10 @@ deal_breakdowns as (
         bookings,
         days_to_close,
         days_from_lead_to_close,
-        touches,
         {%- for column, activity_type in touch_types %}
-        {{ column }}{{ "," if not loop.last }}
+        {{ column }},
         {%- endfor %}
+        touches
     from deal_periods
     {%- if not loop.last %}
     union all
@@ -211,10 +211,10 @@ measured as (
         count(days_from_lead_to_close) as won_deals_from_leads,
         {{ crm_kpi.median('cast(days_from_lead_to_close as ' ~ crm_kpi.type_double() ~ ')') }} as median_days_from_lead_to_close,
         avg(cast(days_from_lead_to_close as {{ crm_kpi.type_double() }})) as mean_days_from_lead_to_close,
-        sum(touches) as touches,
         {%- for column, activity_type in touch_types %}
-        sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
+        sum({{ column }}) as {{ column }},
         {%- endfor %}
+        sum(touches) as touches
     from deal_breakdowns
     group by
         period_type,
@@ -277,7 +277,15 @@ names as (
     where breakdown in ('region', 'opportunity_type', 'competitor_presence')
 ),
 
-{#- Zero rows: the company, every team and team manager, every closer while employed, and every region,
+seen_values as (
+    select distinct
+        breakdown,
+        breakdown_id
+    from deal_breakdowns
+    where breakdown in ('region', 'opportunity_type', 'competitor', 'competitor_presence')
+),
+
+{# Zero rows: the company, every team and team manager, every closer while employed, and every region,
     deal type and competitor that ever had a worked deal, in every period. -#}
 spine as (
     select
@@ -295,13 +303,7 @@ spine as (
         seen.breakdown,
         seen.breakdown_id
     from periods
-    cross join (
-        select distinct
-            breakdown,
-            breakdown_id
-        from deal_breakdowns
-        where breakdown in ('region', 'opportunity_type', 'competitor', 'competitor_presence')
-    ) as seen
+    cross join seen_values as seen
     union
     select
         periods.period_type,
@@ -312,8 +314,8 @@ spine as (
     inner join users
         on
             users.is_closer
-            and users.hired_on <= periods.period_end
-            and (users.left_on >= periods.period_start or users.left_on is null)
+            and periods.period_end >= users.hired_on
+            and (periods.period_start <= users.left_on or users.left_on is null)
     union
     select
         period_type,
@@ -341,10 +343,10 @@ counted as (
         coalesce(measured.won_deals_from_leads, 0) as won_deals_from_leads,
         measured.median_days_from_lead_to_close,
         measured.mean_days_from_lead_to_close,
-        coalesce(measured.touches, 0) as touches,
         {%- for column, activity_type in touch_types %}
-        coalesce(measured.{{ column }}, 0) as {{ column }}{{ "," if not loop.last }}
+        coalesce(measured.{{ column }}, 0) as {{ column }},
         {%- endfor %}
+        coalesce(measured.touches, 0) as touches
     from spine
     inner join periods
         on
@@ -388,10 +390,10 @@ final as (
         {%- for column, activity_type in touch_types %}
         cast({{ column }} as {{ dbt.type_bigint() }}) as {{ column }},
         {%- endfor %}
-        {{ crm_kpi.safe_divide('touches', 'won_deals') }} as touches_per_won_deal,
         {%- for column, activity_type in touch_types %}
-        {{ crm_kpi.safe_divide(column, 'won_deals') }} as {{ column }}_per_won_deal{{ "," if not loop.last }}
+        {{ crm_kpi.safe_divide(column, 'won_deals') }} as {{ column }}_per_won_deal,
         {%- endfor %}
+        {{ crm_kpi.safe_divide('touches', 'won_deals') }} as touches_per_won_deal
     from counted
 )
 
