@@ -1297,7 +1297,7 @@ def opportunity_scores(raw: Raw, as_of: date) -> pd.DataFrame:
     total = sum(SCORE_WEIGHTS.values())
     for factor in SCORE_FACTORS:
         rows[f"{factor}_part"] = rows[f"{factor}_factor"].astype(float) * round(SCORE_WEIGHTS[factor] / total, 12)
-    rows["score_points"] = rows[[f"{factor}_part" for factor in SCORE_FACTORS]].sum(axis=1)
+    rows["score_points"] = rows[[f"{factor}_part" for factor in SCORE_FACTORS]].sum(axis=1).round(12)
     rows["opportunity_score"] = (1 + (rows["score_points"] * 5 + 1e-9).map(math.floor)).clip(upper=5).astype("int64")
     rows["age_days"] = rows["age_days"].astype("int64")
     rows["amount"] = round_money(rows["amount"])

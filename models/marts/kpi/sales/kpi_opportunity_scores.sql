@@ -153,6 +153,14 @@ parts as (
     from factored
 ),
 
+{# The points rounded to 12 decimals, so that float noise never takes them above 1. -#}
+scored as (
+    select
+        parts.*,
+        cast(round(cast(parts.stage_part + parts.amount_part + parts.age_part + parts.activity_part + parts.fit_part as decimal(28, 14)), 12) as {{ crm_kpi.type_double() }}) as score_points
+    from parts
+),
+
 final as (
     select
         opportunity_id,
@@ -174,9 +182,9 @@ final as (
         {%- for factor in factors %}
         {{ factor }}_part,
         {%- endfor %}
-        stage_part + amount_part + age_part + activity_part + fit_part as score_points,
-        cast(least(5, 1 + floor((stage_part + amount_part + age_part + activity_part + fit_part) * 5 + 1e-9)) as integer) as opportunity_score
-    from parts
+        score_points,
+        cast(least(5, 1 + floor(score_points * 5 + 1e-9)) as integer) as opportunity_score
+    from scored
 )
 
 select * from final
