@@ -65,7 +65,7 @@ sequenced as (
         row_number() over (partition by opportunity_id order by changed_at) as state_number,
         lead(changed_at) over (partition by opportunity_id order by changed_at) as next_changed_at,
         lag(stage) over (partition by opportunity_id order by changed_at) as previous_stage,
-        lag(amount) over (partition by opportunity_id order by changed_at) as previous_amount,
+        {{ crm_kpi.money('lag(amount) over (partition by opportunity_id order by changed_at)') }} as previous_amount,
         lag(is_closed) over (partition by opportunity_id order by changed_at) as previous_is_closed
     from changes
 ),

@@ -110,8 +110,8 @@ measured as (
     {%- endif %}
     group by
         period_type,
-        period_start,
-        {{ key }}
+        period_start{% if key != "'all'" %},
+        {{ key }}{% endif %}
     {%- if not loop.last %}
     union all
     {%- endif %}

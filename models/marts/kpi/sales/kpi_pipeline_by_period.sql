@@ -109,8 +109,8 @@ measured as (
     from pipeline_facts
     group by
         period_type,
-        period_start,
-        {{ key }}
+        period_start{% if key != "'all'" %},
+        {{ key }}{% endif %}
     {%- if not loop.last %}
     union all
     {%- endif %}

@@ -304,8 +304,8 @@ measured as (
     from pieces
     group by
         period_type,
-        period_start,
-        {{ key }}
+        period_start{% if key != "'all'" %},
+        {{ key }}{% endif %}
     {%- endfor %}
 ),
 

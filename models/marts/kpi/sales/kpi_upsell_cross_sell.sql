@@ -164,8 +164,8 @@ measured as (
     from account_periods
     group by
         period_type,
-        period_start,
-        {{ key }}
+        period_start{% if key != "'all'" %},
+        {{ key }}{% endif %}
     {%- if not loop.last %}
     union all
     {%- endif %}
