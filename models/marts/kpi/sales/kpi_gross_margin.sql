@@ -189,9 +189,7 @@ counted as (
         case
             when spine.breakdown in ('company', 'rep') then coalesce(measured.won_deals_without_line_items, 0)
         end as won_deals_without_line_items,
-        case
-            when spine.breakdown in ('company', 'rep') then {{ crm_kpi.money('coalesce(measured.bookings_without_line_items, 0)') }}
-        end as bookings_without_line_items
+        {{ crm_kpi.money("case when spine.breakdown in ('company', 'rep') then coalesce(measured.bookings_without_line_items, 0) end") }} as bookings_without_line_items
     from spine
     inner join periods
         on
