@@ -66,6 +66,11 @@ created_sourced as (
         attributed_leads.attributed_campaign_id
 ),
 
+{# No stage history in the export: no pipeline to read (an empty mart, not zeros). -#}
+source_presence as (
+    select count(*) as history_rows from states
+),
+
 final as (
     select
         periods.period_type,
@@ -92,6 +97,8 @@ final as (
             periods.period_type = open_sourced.period_type
             and periods.period_start = open_sourced.period_start
             and campaigns.campaign_id = open_sourced.campaign_id
+    cross join source_presence
+    where source_presence.history_rows > 0
 )
 
 select * from final

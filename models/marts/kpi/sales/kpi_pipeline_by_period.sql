@@ -194,6 +194,11 @@ spine as (
     from measured
 ),
 
+{# No stage history in the export: no pipeline to read (an empty mart, not zeros). -#}
+source_presence as (
+    select count(*) as history_rows from states
+),
+
 final as (
     select
         spine.period_type,
@@ -225,6 +230,8 @@ final as (
         on
             spine.breakdown = names.breakdown
             and spine.breakdown_id = names.breakdown_id
+    cross join source_presence
+    where source_presence.history_rows > 0
 )
 
 select * from final

@@ -84,6 +84,11 @@ movements as (
         periods.period_start
 ),
 
+{# No stage history in the export: no waterfall (an empty mart, not zeros). -#}
+source_presence as (
+    select count(*) as history_rows from states
+),
+
 final as (
     select
         periods.period_type,
@@ -112,6 +117,8 @@ final as (
         on
             periods.period_type = movements.period_type
             and periods.period_start = movements.period_start
+    cross join source_presence
+    where source_presence.history_rows > 0
 )
 
 select * from final

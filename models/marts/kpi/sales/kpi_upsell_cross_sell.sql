@@ -201,6 +201,11 @@ spine as (
     from measured
 ),
 
+{# No line items in the export: what a customer bought is unknown (an empty mart, not zeros). -#}
+source_presence as (
+    select count(*) as line_item_rows from line_items
+),
+
 final as (
     select
         spine.period_type,
@@ -233,6 +238,8 @@ final as (
         on
             spine.breakdown = 'rep'
             and spine.breakdown_id = users.user_id
+    cross join source_presence
+    where source_presence.line_item_rows > 0
 )
 
 select * from final
