@@ -448,6 +448,8 @@ def pipeline_snapshots(raw: Raw, as_of: date, types: tuple[str, ...] = PERIOD_TY
 @mart("kpi_pipeline_by_period")
 def pipeline_by_period(raw: Raw, as_of: date) -> pd.DataFrame:
     """kpi_pipeline_by_period: open pipeline at each period end and pipeline created, by stage, rep, team, manager."""
+    if opportunity_states(raw, as_of).empty:  # no stage history: no pipeline to read
+        return pd.DataFrame(columns=PIPELINE_COLUMNS)
     spine = periods(raw, as_of)
     snapshots = pipeline_snapshots(raw, as_of)
     closing = snapshots["is_closing_next_period"]
@@ -529,6 +531,8 @@ def pipeline_waterfall(raw: Raw, as_of: date) -> pd.DataFrame:
     spine = periods(raw, as_of)
     keys = ["period_type", "period_start"]
     states = opportunity_states(raw, as_of)
+    if states.empty:  # no stage history: no waterfall
+        return pd.DataFrame(columns=WATERFALL_COLUMNS)
     spine = spine.assign(day_before=spine["period_start"] - pd.Timedelta(days=1))
     rows = spine.copy()
     for label, day in [("start", "day_before"), ("end", "snapshot_date")]:
@@ -1001,6 +1005,8 @@ def upsell_cross_sell(raw: Raw, as_of: date) -> pd.DataFrame:
     family they owned (upsell) or a family they owned nothing of (cross-sell); per account owner."""
     spine = periods(raw, as_of, MONTH_QUARTER)
     keys = ["period_type", "period_start"]
+    if priced_line_items(raw, as_of).empty:  # no line items: what a customer bought is unknown
+        return pd.DataFrame(columns=UPSELL_COLUMNS)
     won = won_deals(raw, as_of)
     lines = priced_line_items(raw, as_of).merge(
         won[["opportunity_id", "account_id", "close_date"]], on="opportunity_id"
@@ -1324,6 +1330,8 @@ SOURCED_PIPELINE_COLUMNS = [
 def marketing_sourced_pipeline(raw: Raw, as_of: date) -> pd.DataFrame:
     """kpi_marketing_sourced_pipeline (M6): per campaign (first touch of the deal's source lead), pipeline created
     in the period and open at its end, per month and quarter."""
+    if opportunity_states(raw, as_of).empty:  # no stage history: no pipeline to read
+        return pd.DataFrame(columns=SOURCED_PIPELINE_COLUMNS)
     spine = periods(raw, as_of, MONTH_QUARTER)
     keys = ["period_type", "period_start"]
     campaign_of_lead = first_touch_campaigns(raw, lead_lifecycle(raw, as_of))
