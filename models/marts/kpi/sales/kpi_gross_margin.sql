@@ -88,7 +88,9 @@ deal_products as (
         0 as cost_of_goods,
         won_deals.amount as bookings_without_line_items
     from won_deals
-    where won_deals.opportunity_id not in (select deals_with_line_items.opportunity_id from deals_with_line_items)
+    left join deals_with_line_items
+        on won_deals.opportunity_id = deals_with_line_items.opportunity_id
+    where deals_with_line_items.opportunity_id is null
 ),
 
 measured as (

@@ -141,12 +141,13 @@ names as (
         team_name as breakdown_name
     from teams
     union all
-    select
+    select distinct
         'manager' as breakdown,
-        user_id as breakdown_id,
-        full_name as breakdown_name
+        users.user_id as breakdown_id,
+        users.full_name as breakdown_name
     from users
-    where user_id in (select teams.manager_user_id from teams)
+    inner join teams
+        on users.user_id = teams.manager_user_id
     union all
     select
         'team' as breakdown,
@@ -171,8 +172,15 @@ spine as (
     cross join names
     where
         names.breakdown = 'company'
-        or (names.breakdown = 'stage' and names.breakdown_id in (select open_stages.stage from open_stages))
         or (names.breakdown in ('team', 'manager') and names.breakdown_id <> 'unassigned')
+    union
+    select
+        periods.period_type,
+        periods.period_start,
+        'stage' as breakdown,
+        open_stages.stage as breakdown_id
+    from periods
+    cross join open_stages
     union
     select
         periods.period_type,

@@ -327,12 +327,13 @@ names as (
         team_name as breakdown_name
     from teams
     union all
-    select
+    select distinct
         'manager' as breakdown,
-        user_id as breakdown_id,
-        full_name as breakdown_name
+        users.user_id as breakdown_id,
+        users.full_name as breakdown_name
     from users
-    where user_id in (select teams.manager_user_id from teams)
+    inner join teams
+        on users.user_id = teams.manager_user_id
     union all
     select
         'team' as breakdown,
