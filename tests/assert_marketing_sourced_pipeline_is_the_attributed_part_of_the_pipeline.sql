@@ -1,0 +1,67 @@
+{#-
+    Marketing-sourced pipeline (M6) against the pipeline and staging: in every period the campaigns'
+    open and created pipeline is at most the company's (kpi_pipeline_by_period), and over all months the
+    campaigns' created opportunities are exactly the opportunities with a stage history whose source lead
+    is attributed to a campaign (int_leads_attributed).
+-#}
+with
+
+sourced as (
+    select
+        period_type,
+        period_start,
+        sum(open_opportunities) as open_opportunities,
+        sum(open_value) as open_value,
+        sum(created_opportunities) as created_opportunities,
+        sum(created_value) as created_value
+    from {{ ref('kpi_marketing_sourced_pipeline') }}
+    group by
+        period_type,
+        period_start
+),
+
+pipeline as (
+    select * from {{ ref('kpi_pipeline_by_period') }}
+    where breakdown = 'company'
+),
+
+attributed_deals as (
+    select count(distinct opportunities.opportunity_id) as deals
+    from {{ ref('int_opportunities_classified') }} as opportunities
+    inner join {{ ref('int_leads_attributed') }} as attributed_leads
+        on opportunities.source_lead_id = attributed_leads.lead_id
+    inner join {{ ref('stg_crm__opportunity_stage_history') }} as stage_history
+        on opportunities.opportunity_id = stage_history.opportunity_id
+    where
+        attributed_leads.attributed_campaign_id is not null
+        and cast(stage_history.changed_at as date) <= (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+),
+
+created_over_months as (
+    select sum(created_opportunities) as deals
+    from sourced
+    where period_type = 'month'
+)
+
+select
+    'more than the pipeline' as problem,
+    sourced.period_type,
+    sourced.period_start
+from sourced
+inner join pipeline
+    on
+        sourced.period_type = pipeline.period_type
+        and sourced.period_start = pipeline.period_start
+where
+    sourced.open_opportunities > pipeline.open_deals
+    or sourced.open_value > pipeline.open_value
+    or sourced.created_opportunities > pipeline.created_deals
+    or sourced.created_value > pipeline.created_value
+union all
+select
+    'created differs from the attributed deals' as problem,
+    'month' as period_type,
+    null as period_start
+from created_over_months
+cross join attributed_deals
+where coalesce(created_over_months.deals, 0) <> attributed_deals.deals
