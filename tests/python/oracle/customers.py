@@ -114,7 +114,9 @@ def period_movements(months: pd.DataFrame, keys: list[str], periods: pd.DataFram
     snapshot), classified: new (first active inside the period), reactivated (first active before it), churned,
     expansion, contraction."""
     state = months[[*keys, "month", "is_active", "mrr"]]
-    first_active = state[state["is_active"]].groupby(keys)["month"].min().rename("first_active_month").reset_index()
+    first_active = (
+        state[state["is_active"].astype(bool)].groupby(keys)["month"].min().rename("first_active_month").reset_index()
+    )
     frames = []
     for period in periods.itertuples(index=False):
         opening = state[state["month"] == period.period_start - pd.DateOffset(months=1)]
@@ -242,7 +244,7 @@ def recognised_revenue(raw: Raw, as_of: date) -> pd.DataFrame:
         ignore_index=True,
     )
     active = (
-        active[active["is_active"]]
+        active[active["is_active"].astype(bool)]
         .groupby(["month", "product_id"], as_index=False)
         .agg(active_accounts=("account_id", "count"))
     )
@@ -310,7 +312,7 @@ def channel_costs(raw: Raw, as_of: date, customers: pd.DataFrame) -> pd.DataFram
         acquisition_channel=lookup(spend["campaign_id"], campaigns), cohort_month=month_start(spend["spend_date"])
     )
     spend = spend.groupby(["acquisition_channel", "cohort_month"], as_index=False)["amount"].sum()
-    won = customers[customers["is_won_customer"]].rename(columns={"acquisition_month": "cohort_month"})
+    won = customers[customers["is_won_customer"].astype(bool)].rename(columns={"acquisition_month": "cohort_month"})
     won = won.groupby(["acquisition_channel", "cohort_month"], as_index=False).agg(
         new_customers=("account_id", "count")
     )
@@ -320,6 +322,33 @@ def channel_costs(raw: Raw, as_of: date, customers: pd.DataFrame) -> pd.DataFram
     costs["new_customers"] = costs["new_customers"].fillna(0)
     costs["spend"] = costs["spend"].fillna(0.0).where(costs["acquisition_channel"] != UNATTRIBUTED)
     return costs
+
+
+def trailing_churn(
+    months: pd.DataFrame, segment_of: pd.DataFrame, window_start: pd.Timestamp, window_end: pd.Timestamp
+) -> pd.DataFrame:
+    """Per acquisition channel and cohort, summed over the window's months: customers active at the month's
+    snapshot, customers active at the month before's (the start of the month), customers lost in the month."""
+    keys = ["acquisition_channel", "cohort_month"]
+    measures = ["active_account_months", "customer_months_at_start", "churned_customers"]
+    if months.empty:
+        return pd.DataFrame(columns=keys + measures)
+    previous = months[["account_id", "month", "is_active"]].assign(month=months["month"] + pd.DateOffset(months=1))
+    months = months.merge(previous.rename(columns={"is_active": "was_active"}), on=["account_id", "month"], how="left")
+    months = months[(months["month"] >= window_start) & (months["month"] <= window_end)]
+    was_active = months["was_active"].eq(True)
+    is_active = months["is_active"].astype(bool)
+    return (
+        months.assign(
+            acquisition_channel=lookup(months["account_id"], segment_of["acquisition_channel"]),
+            cohort_month=lookup(months["account_id"], segment_of["acquisition_month"]),
+            active_account_months=is_active.astype("int64"),
+            customer_months_at_start=was_active.astype("int64"),
+            churned_customers=(was_active & ~is_active).astype("int64"),
+        )
+        .groupby(keys, as_index=False)[measures]
+        .sum()
+    )
 
 
 @mart("kpi_customer_lifetime_value")
@@ -332,24 +361,7 @@ def customer_lifetime_value(raw: Raw, as_of: date) -> pd.DataFrame:
     as_of_month = as_month(as_of)
     window_start = as_of_month - pd.DateOffset(months=CLV_TRAILING_MONTHS - 1)
 
-    months = subscription_months(raw, as_of)
-    previous = months[["account_id", "month", "is_active"]].assign(month=months["month"] + pd.DateOffset(months=1))
-    months = months.merge(previous.rename(columns={"is_active": "was_active"}), on=["account_id", "month"], how="left")
-    months = months[(months["month"] >= window_start) & (months["month"] <= as_of_month)]
-    months = months.assign(
-        was_active=months["was_active"].eq(True),
-        acquisition_channel=lookup(months["account_id"], segment_of["acquisition_channel"]),
-        cohort_month=lookup(months["account_id"], segment_of["acquisition_month"]),
-    )
-    churn = (
-        months.assign(
-            active_account_months=months["is_active"].astype("int64"),
-            customer_months_at_start=months["was_active"].astype("int64"),
-            churned_customers=(months["was_active"] & ~months["is_active"]).astype("int64"),
-        )
-        .groupby(keys, as_index=False)[["active_account_months", "customer_months_at_start", "churned_customers"]]
-        .sum()
-    )
+    churn = trailing_churn(subscription_months(raw, as_of), segment_of, window_start, as_of_month)
 
     invoices = recognised_invoices(raw, as_of)
     invoices = invoices[
@@ -372,8 +384,10 @@ def customer_lifetime_value(raw: Raw, as_of: date) -> pd.DataFrame:
     )
     costs = channel_costs(raw, as_of, customers)
 
-    rows = pd.concat([costs[keys], sizes[keys]]).drop_duplicates()
-    for part in (costs, sizes, churn, revenue):
+    # Empty parts (an export without subscriptions or invoices) have untyped columns: type the key.
+    parts = [part.astype({"cohort_month": "datetime64[ns]"}) for part in (costs, sizes, churn, revenue)]
+    rows = pd.concat([parts[0][keys], parts[1][keys]]).drop_duplicates()
+    for part in parts:
         rows = rows.merge(part, on=keys, how="left")
     for column in CLV_MEASURES:
         if column != "spend":
@@ -523,7 +537,7 @@ def account_engagement(raw: Raw, as_of: date) -> pd.DataFrame:
     months = subscription_months(raw, as_of)
     quarters = reporting_periods(raw, as_of, ["quarter"])
     quarters = quarters.assign(month=[as_month(day.date()) for day in quarters["snapshot"]])
-    active = months[months["is_active"]].merge(quarters, on="month")
+    active = months[months["is_active"].astype(bool)].merge(quarters, on="month")
     if active.empty:
         return pd.DataFrame(columns=ENGAGEMENT_COLUMNS)
     cohorts = months.groupby("account_id")["month"].min()

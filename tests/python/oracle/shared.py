@@ -281,7 +281,7 @@ def customer_segments(raw: Raw, as_of: date) -> pd.DataFrame:
     won = won.assign(campaign_id=lookup(won["source_lead_id"], campaign_of_lead))
     won = won.assign(acquisition_channel=lookup(won["campaign_id"], channels)).set_index("account_id")
     months = subscription_months(raw, as_of)
-    first_active = months[months["is_active"]].groupby("account_id")["month"].min()
+    first_active = months[months["is_active"].astype(bool)].groupby("account_id")["month"].min()
     customer_ids = pd.Series(sorted(set(won.index) | set(first_active.index)), name="account_id", dtype=object)
     customers = accounts[accounts["account_id"].isin(customer_ids)].copy()
     ids = customers["account_id"]
