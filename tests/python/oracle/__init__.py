@@ -16,7 +16,7 @@ Adding a KPI mart: write its function in the module of its area with `@mart(...)
 
 from __future__ import annotations
 
-from oracle import customers, funnel, marketing, sales  # noqa: F401 - importing registers the marts
+from oracle import customers, funnel, marketing, sales, team  # noqa: F401 - importing registers the marts
 from oracle.registry import MARTS, all_marts, mart
 from oracle.shared import (
     as_of_date,

@@ -203,3 +203,134 @@ def subscription_months(raw: Raw, as_of: date) -> pd.DataFrame:
 
 def spine(keys: pd.DataFrame, months: Iterable[pd.Timestamp]) -> pd.DataFrame:
     return keys.merge(pd.DataFrame({"month": list(months)}), how="cross")
+
+
+# --------------------------------------------------------------------------------------------------
+# Customer definitions (models/docs/customers.md): reporting periods, product months, customer
+# segments, recognised invoices
+# --------------------------------------------------------------------------------------------------
+
+
+def reporting_periods(raw: Raw, as_of: date, period_types: Iterable[str] = ("month", "quarter")) -> pd.DataFrame:
+    """Months and/or quarters from the first data date's to the as-of date's: type, start, end, snapshot.
+
+    The snapshot of a period is its last day, or the as-of date for the period that holds it.
+    """
+    as_of_ts = pd.Timestamp(as_of)
+    frequencies = {"month": "M", "quarter": "Q"}
+    frames = []
+    for period_type in period_types:
+        first = pd.Timestamp(first_data_date(raw)).to_period(frequencies[period_type])
+        last = as_of_ts.to_period(frequencies[period_type])
+        spans = pd.period_range(first, last, freq=frequencies[period_type])
+        starts = spans.to_timestamp(how="start")
+        ends = spans.to_timestamp(how="end").normalize()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "period_type": period_type,
+                    "period_start": starts,
+                    "period_end": ends,
+                    "snapshot": [min(end, as_of_ts) for end in ends],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def subscription_product_months(raw: Raw, as_of: date) -> pd.DataFrame:
+    """account_id x product_id x month from the first month the account had the product active to the as-of
+    month: is_active and mrr (the subscription months rule, per product)."""
+    columns = ["account_id", "product_id", "month", "is_active", "mrr"]
+    as_of_ts = pd.Timestamp(as_of)
+    periods = raw["subscriptions"]
+    periods = periods[periods["account_id"].isin(raw["accounts"]["account_id"]) & (periods["period_start"] <= as_of_ts)]
+    rows = []
+    for period in periods.itertuples(index=False):
+        last = as_of_ts if pd.isna(period.period_end) else min(as_of_ts, period.period_end)
+        for month in months_between(period.period_start, last):
+            snapshot = min(month + pd.offsets.MonthEnd(0), as_of_ts)
+            if period.period_start <= snapshot and (pd.isna(period.period_end) or snapshot < period.period_end):
+                rows.append((period.account_id, period.product_id, month, period.mrr))
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    covered = pd.DataFrame(rows, columns=["account_id", "product_id", "month", "mrr"])
+    active = covered.groupby(["account_id", "product_id", "month"], as_index=False)["mrr"].sum()
+    first_month = active.groupby(["account_id", "product_id"])["month"].min()
+    grid = pd.DataFrame(
+        [(*pair, month) for pair, first in first_month.items() for month in months_between(first, as_of_ts)],
+        columns=["account_id", "product_id", "month"],
+    )
+    months = grid.merge(active, on=["account_id", "product_id", "month"], how="left", indicator=True)
+    months["is_active"] = months.pop("_merge") == "both"
+    months["mrr"] = months["mrr"].fillna(0.0)
+    return months[columns]
+
+
+UNATTRIBUTED = "unattributed"
+
+
+def customer_segments(raw: Raw, as_of: date) -> pd.DataFrame:
+    """One row per customer (staged account won by a deal or with an active subscription month): region,
+    acquisition channel (its first won deal's first-touch campaign's channel, else unattributed), acquisition
+    month (the first won deal's month, else the first active month) and whether it was won by a deal."""
+    accounts = raw["accounts"][["account_id", "region"]]
+    won = new_customers(raw, as_of)
+    campaign_of_lead = first_touch_campaigns(raw, lead_lifecycle(raw, as_of))
+    channels = raw["campaigns"].set_index("campaign_id")["channel"]
+    won = won.assign(campaign_id=lookup(won["source_lead_id"], campaign_of_lead))
+    won = won.assign(acquisition_channel=lookup(won["campaign_id"], channels)).set_index("account_id")
+    months = subscription_months(raw, as_of)
+    first_active = months[months["is_active"].astype(bool)].groupby("account_id")["month"].min()
+    customer_ids = pd.Series(sorted(set(won.index) | set(first_active.index)), name="account_id", dtype=object)
+    customers = accounts[accounts["account_id"].isin(customer_ids)].copy()
+    ids = customers["account_id"]
+    customers["acquisition_channel"] = lookup(ids, won["acquisition_channel"]).fillna(UNATTRIBUTED)
+    customers["acquisition_month"] = pd.to_datetime(lookup(ids, won["close_month"])).fillna(lookup(ids, first_active))
+    customers["is_won_customer"] = ids.isin(won.index)
+    return customers.reset_index(drop=True)
+
+
+def _code(values: pd.Series) -> pd.Series:
+    return values.where(values.isna(), values.astype(str).str.strip().str.upper())
+
+
+def recognised_invoices(raw: Raw, as_of: date) -> pd.DataFrame:
+    """One row per invoice of a staged account issued on or before the as-of date: product (its
+    subscription's), month, paid amount (when paid), refunded amount (refunds of a paid invoice on or before the
+    as-of date, at the invoice's rate when in its currency), recognised = paid - refunded, refused flag and the
+    product's catalogue margin (list_price - unit_cost) / list_price."""
+    as_of_ts = pd.Timestamp(as_of)
+    invoices = raw["invoices"]
+    invoices = invoices[
+        invoices["account_id"].isin(raw["accounts"]["account_id"]) & (invoices["issued_on"] <= as_of_ts)
+    ].copy()
+    products_of_subscriptions = raw["subscriptions"].groupby("subscription_id")["product_id"].min()
+    invoices["product_id"] = lookup(invoices["subscription_id"], products_of_subscriptions)
+    products = raw["products"].set_index("product_id")
+    margin = safe_ratio(products["list_price"] - products["unit_cost"], products["list_price"])
+    invoices["gross_margin"] = lookup(invoices["product_id"], margin)
+    invoices["invoice_month"] = month_start(invoices["issued_on"])
+    invoices["is_paid"] = invoices["status"] == "paid"
+    invoices["is_refused"] = invoices["status"] == "refused"
+    invoices["paid_amount"] = invoices["amount"].where(invoices["is_paid"], 0.0)
+    invoice_rate = invoices["amount"] / invoices["original_amount"]
+
+    refunds = raw["refunds"]
+    refunds = refunds[refunds["refunded_on"] <= as_of_ts]
+    paid = invoices[invoices["is_paid"]].assign(invoice_rate=invoice_rate)
+    refunds = refunds.merge(
+        paid[["invoice_id", "original_currency", "invoice_rate"]].rename(
+            columns={"original_currency": "invoice_currency"}
+        ),
+        on="invoice_id",
+        how="inner",
+    )
+    same_currency = _code(refunds["original_currency"]) == _code(refunds["invoice_currency"])
+    refunds["reporting_amount"] = (refunds["original_amount"] * refunds["invoice_rate"]).where(
+        same_currency, refunds["amount"]
+    )
+    refunded = refunds.groupby("invoice_id")["reporting_amount"].sum()
+    invoices["refunded_amount"] = lookup(invoices["invoice_id"], refunded).fillna(0.0)
+    invoices["recognised_amount"] = invoices["paid_amount"] - invoices["refunded_amount"]
+    return invoices.reset_index(drop=True)

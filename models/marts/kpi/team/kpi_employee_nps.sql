@@ -1,0 +1,122 @@
+with
+
+responses as (
+    select * from {{ ref('stg_crm__employee_survey_responses') }}
+),
+
+memberships as (
+    select * from {{ ref('stg_crm__team_memberships') }}
+),
+
+teams as (
+    select * from {{ ref('dim_teams') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods_spined') }}
+),
+
+quarters as (
+    select
+        period_start as quarter_start,
+        period_end as quarter_end,
+        snapshot_date
+    from periods
+    where period_type = 'quarter'
+),
+
+team_answers as (
+    select
+        responses.response_id,
+        responses.user_id,
+        responses.responded_at,
+        responses.score,
+        memberships.team_id,
+        row_number() over (
+            partition by responses.response_id
+            order by memberships.started_on desc, memberships.team_id asc
+        ) as membership_rank
+    from responses
+    inner join memberships
+        on
+            responses.user_id = memberships.user_id
+            and memberships.started_on <= cast(responses.responded_at as date)
+            and (memberships.ended_on >= cast(responses.responded_at as date) or memberships.ended_on is null)
+),
+
+quarter_answers as (
+    select
+        quarters.quarter_start,
+        team_answers.team_id,
+        team_answers.score,
+        row_number() over (
+            partition by quarters.quarter_start, team_answers.user_id
+            order by team_answers.responded_at desc, team_answers.response_id desc
+        ) as answer_rank
+    from team_answers
+    inner join quarters
+        on
+            cast(team_answers.responded_at as date) >= quarters.quarter_start
+            and cast(team_answers.responded_at as date) <= quarters.snapshot_date
+    where team_answers.membership_rank = 1
+),
+
+team_scores as (
+    select
+        quarter_start,
+        team_id,
+        count(*) as respondents,
+        sum(case when score >= 9 then 1 else 0 end) as promoters,
+        sum(case when score between 7 and 8 then 1 else 0 end) as passives,
+        sum(case when score <= 6 then 1 else 0 end) as detractors
+    from quarter_answers
+    where answer_rank = 1
+    group by
+        quarter_start,
+        team_id
+),
+
+member_teams as (
+    select distinct team_id from memberships
+),
+
+counts as (
+    select
+        quarters.quarter_start,
+        quarters.quarter_end,
+        member_teams.team_id,
+        teams.team_name,
+        cast(coalesce(team_scores.respondents, 0) as {{ dbt.type_bigint() }}) as respondents,
+        coalesce(team_scores.respondents, 0) < {{ var('enps_min_responses') | int }} as is_suppressed,
+        team_scores.promoters,
+        team_scores.passives,
+        team_scores.detractors
+    from quarters
+    cross join member_teams
+    left join teams
+        on member_teams.team_id = teams.team_id
+    left join team_scores
+        on
+            quarters.quarter_start = team_scores.quarter_start
+            and member_teams.team_id = team_scores.team_id
+    where exists (select 1 from quarter_answers)
+),
+
+final as (
+    select
+        quarter_start,
+        quarter_end,
+        team_id,
+        team_name,
+        respondents,
+        is_suppressed,
+        cast(case when not is_suppressed then promoters end as {{ dbt.type_bigint() }}) as promoters,
+        cast(case when not is_suppressed then passives end as {{ dbt.type_bigint() }}) as passives,
+        cast(case when not is_suppressed then detractors end as {{ dbt.type_bigint() }}) as detractors,
+        case
+            when not is_suppressed then {{ crm_kpi.safe_divide('100 * (promoters - detractors)', 'respondents') }}
+        end as enps
+    from counts
+)
+
+select * from final
