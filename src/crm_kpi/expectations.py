@@ -300,6 +300,9 @@ def run_expectations(db_path: Path, docs_dir: Path, marts: Sequence[Mart]) -> li
     return _raise_on_failure(validate_duckdb(db_path, docs_dir, marts))
 
 
-def run_expectations_postgres(connection_string: str, docs_dir: Path, marts: Sequence[Mart]) -> list[MartResult]:
-    """Validate the PostgreSQL marts; raise ExpectationsFailed naming mart, column and expectation."""
-    return _raise_on_failure(validate_postgres(connection_string, docs_dir, marts))
+def run_expectations_postgres(
+    connection_string: str, docs_dir: Path, marts: Sequence[Mart], schema: str = "marts"
+) -> list[MartResult]:
+    """Validate the PostgreSQL marts (in `schema`: a candidate's `_build_marts` before it is published);
+    raise ExpectationsFailed naming mart, column and expectation."""
+    return _raise_on_failure(validate_postgres(connection_string, docs_dir, marts, schema))
