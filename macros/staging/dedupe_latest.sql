@@ -126,7 +126,7 @@
         record_id,
         case
         {%- for name in compared %}
-            when {{ crm_kpi.differs_from_kept(name) }} then '{{ name }}'
+            when {{ crm_kpi.differs_from_kept(name) }} then '{{ name | replace('original_', '') }}'
         {%- endfor %}
         end as column_name,
         case

@@ -67,32 +67,3 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
-
-{#
-    Post-hook of the incremental base models (the event tables): after an incremental run the table
-    must hold exactly the rows of its file, numbered 1..n once each. It re-reads only a window of the
-    export, so a row added, removed or moved before the window (an export that is not append-only)
-    would be lost or doubled without anyone knowing: the build stops here, naming the file, before
-    anything is published, and `crm-kpi run` rebuilds from scratch (the message carries the marker
-    [export-changed-before-window]). A full build reads every row, so there is nothing to check.
-#}
-{% macro check_base_rows() -%}
-    {%- if not (execute and is_incremental()) -%}
-        {{ return('select 1') }}
-    {%- endif -%}
-    {%- set table_name = this.identifier | replace('base_crm__', '') -%}
-    {%- set counts = run_query(
-        "select (select count(*) from (" ~ crm_kpi.raw_relation(table_name) ~ ") as file_rows) as file_rows,"
-        ~ " count(*) as base_rows, count(distinct source_row_number) as numbers,"
-        ~ " max(source_row_number) as last_number from " ~ this
-    ).rows[0] -%}
-    {%- if not (counts[0] == counts[1] == counts[2] and (counts[3] or 0) == counts[0]) -%}
-        {{ exceptions.raise_compiler_error(
-            "[export-changed-before-window] " ~ crm_kpi.raw_file_name(table_name) ~ " has " ~ counts[0]
-            ~ " rows, but after this incremental run " ~ this ~ " holds " ~ counts[1] ~ " rows numbered "
-            ~ counts[2] ~ " ways up to " ~ counts[3] ~ ": rows older than the lookback window were added, "
-            ~ "changed, removed or moved since the last run. Rebuild from scratch: crm-kpi run --full-refresh"
-        ) }}
-    {%- endif -%}
-    {{ return('select 1') }}
-{%- endmacro %}

@@ -36,8 +36,9 @@
     conflicts in staging instead (see event_conflict_order), because their incremental base models
     do not re-read the older rows of a record.
 
-    An incremental base model (its event time in dbt's event_time config) keeps only the rows of the
-    window on an incremental run (see in_base_window).
+    Every base model is a table of every row of its file, rebuilt at each run: the row numbers, the
+    quarantine and the row accounting are those of the file as it is now (the event tables' staging
+    models and facts are the incremental ones).
 #}
 {% macro typed_raw_rows(table_name) -%}
     {%- set event_time = config.get('event_time') -%}
@@ -117,11 +118,6 @@ parsed as (
         raw_texts.{{ column.name }} as {{ column.name }}__text{{ "," if not loop.last }}
     {%- endfor %}
     from raw_texts
-    {%- if event_time %}
-    {#- Filtered before the other columns are parsed: the window costs one column's parse of the file. #}
-    {%- set event_column = columns | selectattr('name', 'equalto', event_time) | first if execute else none %}
-    where {{ crm_kpi.in_base_window(crm_kpi.cast_raw_text('raw_texts.' ~ event_time, event_column) if execute else none) }}
-    {%- endif %}
 ),
 
 typed as (
@@ -279,7 +275,7 @@ final as (
         case
             when conflicting.conflicting_rows is null then checked.quarantine_column
         {%- for name in compared %}
-            when conflicting.{{ name }}__differs then '{{ name }}'
+            when conflicting.{{ name }}__differs then '{{ name | replace('original_', '') }}'
         {%- endfor %}
         end as quarantine_column,
         case
@@ -308,7 +304,7 @@ select * from final
 
 {#- `, case when conflicting.<c>__differs then '<c>' end` for each compared column (concat_ws skips nulls). -#}
 {% macro differing_names(compared) -%}
-    {%- for name in compared %}, case when conflicting.{{ name }}__differs then '{{ name }}' end{% endfor -%}
+    {%- for name in compared %}, case when conflicting.{{ name }}__differs then '{{ name | replace('original_', '') }}' end{% endfor -%}
 {%- endmacro %}
 
 

@@ -2,13 +2,14 @@
     Per raw table: rows in the file = rows staged + superseded re-export rows + soft-deleted records +
     rows quarantined. Each term is counted on its own, not derived from the others, so the test on
     this model fails if staging loses or invents rows:
-        file rows   the base model's rows: it holds every row of the file (a full build reads them
-                    all; an incremental event base model checks its count and row numbers against
-                    the file after each run, check_base_rows, and stops the build when they differ)
+        file rows   the base model's rows: a table of every row of the file, rebuilt at each run
         staged      the staging model's rows
         superseded  valid rows - records among them - rows of an event that lost a conflict
         deleted     records whose latest valid row has is_deleted = true
         quarantined rows with a quarantine_reason + rows of an event that lost a conflict
+    After an incremental build, the event tables' staging models hold what they held plus the records
+    of the lookback window: an event added, removed or changed before the window (an export that is
+    not append-only) unbalances the count, the test fails, and `crm-kpi run` rebuilds from scratch.
     The valid rows are grouped by record (record_id: the key as parsed, so equivalent spellings of
     one key are one record) once per table; superseded and deleted both come from that one pass.
 -#}

@@ -253,15 +253,13 @@ def _key_tests(table: Table, indent: str) -> list[str]:
 
 
 def _event_config(table: Table, unique_key: bool) -> list[str]:
-    """An event table's incremental models (base and stg) name their event time and lookback once, here."""
+    """An event table's models name their event time (base and stg), the incremental staging model its
+    lookback and key, once, here."""
     if not table.event_time:
         return []
-    lines = [
-        "    config:",
-        f"      event_time: {table.event_time}",
-        f"      meta: {{lookback_days: \"{{{{ var('{table.lookback_var}') }}}}\"}}",
-    ]
+    lines = ["    config:", f"      event_time: {table.event_time}"]
     if unique_key:
+        lines.append(f"      meta: {{lookback_days: \"{{{{ var('{table.lookback_var}') }}}}\"}}")
         lines.append(f"      unique_key: [{', '.join(table.primary_key)}]")
     return lines
 

@@ -225,11 +225,14 @@ def empty_kpi_reasons(settings: runner.BuildSettings, empty: list[str]) -> dict[
         )
     }
     dates = runner.query(settings, "select as_of_date, first_data_date from intermediate.int_as_of_dates")
+    as_of, first = (str(value) for value in dates[0]) if dates and None not in dates[0] else ("", "")
     reasons = {}
     for mart in empty:
-        inputs = sorted(raw_inputs(built, mart))
+        if as_of < first:
+            reasons[mart] = f"the as-of date {as_of} is before the first data date {first}"
+            continue
         why = []
-        for table in inputs:
+        for table in sorted(raw_inputs(built, mart)):
             present, rows, staged = accounting.get(table, (True, 1, 1))
             if not present:
                 why.append(f"{table} absent")
@@ -237,10 +240,7 @@ def empty_kpi_reasons(settings: runner.BuildSettings, empty: list[str]) -> dict[
                 why.append(f"{table} empty (header only)")
             elif staged == 0:
                 why.append(f"{table}: no row staged (all quarantined or deleted)")
-        as_of, first = (str(value) for value in dates[0]) if dates and None not in dates[0] else ("", "")
-        if not why and as_of < first:
-            why.append(f"the as-of date {as_of} is before the first data date {first}")
-        reasons[mart] = "; ".join(why) or "no row matches its definition in this data"
+        reasons[mart] = f"inputs absent or empty: {', '.join(why)}" if why else "no row matches its definition"
     return reasons
 
 

@@ -32,8 +32,8 @@ class DbtFailed(RuntimeError):
         self.results = results or []  # the failing nodes of run_results.json
 
 
-# A base model's post-hook (check_base_rows) found that an incremental run no longer matches its file.
-EXPORT_CHANGED = "[export-changed-before-window]"
+# The row accounting's test: rows in the file = staged + superseded + deleted + quarantined.
+ROW_ACCOUNTING = "audit_crm__row_accounting"
 LOCK_HINT = (
     "the DuckDB file is locked by another process (a writer, or a reader on a platform that locks "
     "readers out): `crm-kpi run` builds beside the published file and is not blocked by readers; "
@@ -176,14 +176,18 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
 
 
 def _log_tail(settings: BuildSettings) -> str:
-    """The error lines of dbt's log when no node failed (a failure before any node ran)."""
+    """dbt's own error when no node failed (a failure before any node ran: a hook, a compilation):
+    the lines of its log from the last "Encountered an error"."""
     log = (settings.artifacts_dir or project_root()) / "logs" / "dbt.log"
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-400:]
     except OSError:
         return "see the dbt log above"
-    errors = [line.split("]", 1)[-1].strip() for line in lines if "[error" in line.lower() or "Error" in line]
-    return "\n  ".join(dict.fromkeys(errors[-8:])) or "see the dbt log above"
+    starts = [index for index, line in enumerate(lines) if "Encountered an error" in line]
+    if not starts:
+        return "see the dbt log above"
+    kept = [re.sub(r"^.*?\[\w+\]: ", "", line).strip() for line in lines[starts[-1] + 1 : starts[-1] + 12]]
+    return "\n  ".join(line for line in kept if line and not line.startswith("> ")) or "see the dbt log above"
 
 
 def _short(message: str | None) -> str:
@@ -229,8 +233,10 @@ def _progress(message: str) -> None:
 
 def build(settings: BuildSettings, say: Callable[[str], None] | None = None) -> list[DbtOutcome]:
     """Check the export against the raw contract, load the raw data (demo seeds on DuckDB, the bulk
-    loader on a server engine) and `dbt build` every model and test. An incremental build that finds
-    the export changed before its lookback window (check_base_rows) is redone as a full refresh."""
+    loader on a server engine) and `dbt build` every model and test. An incremental build whose row
+    accounting does not balance (the export changed before the lookback window: an event added,
+    removed or changed there, which the incremental staging models do not re-read) is redone as a
+    full refresh."""
     if settings.raw_path is not None:
         check_raw_folder(settings.raw_path, settings.raw_format)
     outcomes = []
@@ -242,9 +248,13 @@ def build(settings: BuildSettings, say: Callable[[str], None] | None = None) -> 
     try:
         outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed", *refresh]))
     except DbtFailed as error:
-        if settings.full_refresh or EXPORT_CHANGED not in str(error):
+        unbalanced = any(ROW_ACCOUNTING in str(node.get("unique_id")) for node in error.results)
+        if settings.full_refresh or not unbalanced:
             raise
-        (say or _progress)("the export changed before the incremental window: rebuilding from scratch")
+        (say or _progress)(
+            "the row accounting does not balance after the incremental build (the export changed before "
+            "the lookback window): rebuilding from scratch"
+        )
         outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed", "--full-refresh"]))
     return outcomes
 
