@@ -69,7 +69,7 @@ def _build_docs_validate(
 ) -> tuple[list[runner.DbtOutcome], list[MartResult]]:
     """Steps 1-3 on the candidate; raise JobFailed naming what failed."""
     from crm_kpi import catalogue
-    from crm_kpi.expectations import run_expectations, run_expectations_postgres
+    from crm_kpi.expectations import run_expectations, run_expectations_postgres_frames
 
     where = "the demo seeds" if candidate.raw_path is None else f"the export {candidate.raw_path}"
     say(f"1/4 build a candidate warehouse from {where}: dbt build, every model and test")
@@ -88,8 +88,8 @@ def _build_docs_validate(
         if candidate.target == "postgres":
             from crm_kpi.loaders import PostgresSettings
 
-            url = PostgresSettings.from_environment().sqlalchemy_url()
-            results = run_expectations_postgres(url, gx_docs, candidate.kpi_marts(), schema=gx_schema)
+            connect = PostgresSettings.from_environment().connect
+            results = run_expectations_postgres_frames(connect, gx_docs, candidate.kpi_marts(), schema=gx_schema)
         else:
             results = run_expectations(candidate.db_path, gx_docs, candidate.kpi_marts())
     except ExpectationsFailed as error:
@@ -128,8 +128,7 @@ def _run_postgres(settings: runner.BuildSettings, say: Say) -> JobResult:
     connection = pg.connect()
     try:
         with publish.postgres_run_lock(connection, pg.dbname):
-            publish.drop_schemas(connection, publish.BUILD_PREFIX)
-            publish.drop_schemas(connection, publish.OLD_PREFIX)
+            publish.clear_leftovers(connection)
             candidate = dataclasses.replace(settings, schema_prefix=publish.BUILD_PREFIX)
             publication = publish.Publication("postgres")
             if not settings.full_refresh:

@@ -244,12 +244,14 @@ def existing_schemas(connection: Any) -> set[str]:
         return {str(row[0]) for row in cursor.fetchall()}
 
 
-def drop_schemas(connection: Any, prefix: str) -> None:
-    """Drop the candidate (or old) schemas a killed or failed run left behind."""
+def drop_schemas(connection: Any, prefix: str, lock_timeout: str = "10s") -> None:
+    """Drop the candidate (or old) schemas a killed or failed run left behind; a reader that still
+    reads the old tables makes it wait at most `lock_timeout` (then psycopg2 raises)."""
     from psycopg2 import sql
 
     present = existing_schemas(connection)
     with connection.cursor() as cursor:
+        cursor.execute(f"set local lock_timeout = '{lock_timeout}'")
         for schema in SCHEMAS:
             if prefix + schema in present:
                 cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(prefix + schema)))
@@ -317,11 +319,26 @@ def swap_schemas(connection: Any, bi_role: str | None, publication: Publication)
     connection.commit()
     publication.publish_seconds = time.perf_counter() - started
     try:
-        drop_schemas(connection, OLD_PREFIX)
-    except Exception as error:  # readers still hold the old tables: the next run drops them
+        drop_schemas(connection, OLD_PREFIX, lock_timeout="5s")
+    except Exception as error:  # a reader still reads the old tables: the next run drops them
         connection.rollback()
-        publication.notes.append(f"old schemas kept until the next run ({error.__class__.__name__})")
+        publication.notes.append(
+            f"the old schemas {OLD_PREFIX}* stay until the next run (a reader holds them: {error})"
+        )
     return publication
+
+
+def clear_leftovers(connection: Any) -> None:
+    """Before a run: drop what an earlier run left (a killed run's candidate, old schemas a reader held)."""
+    drop_schemas(connection, BUILD_PREFIX)
+    try:
+        drop_schemas(connection, OLD_PREFIX)
+    except Exception as error:
+        connection.rollback()
+        raise RunLocked(
+            f"the previous warehouse's schemas {OLD_PREFIX}* are still read by a session ({error}); "
+            "wait for it to finish, then run again"
+        ) from error
 
 
 def grant_marts(cursor: Any, role: str) -> None:
