@@ -10,9 +10,22 @@
 -#}
 {%- set tables = crm_kpi.raw_table_names() %}
 {%- set events = crm_kpi.raw_event_table_names() %}
+{%- set parents = [] %}
+{%- for table_name in tables %}
+{%- for column, parent, quarantining in crm_kpi.raw_table_references(table_name) if parent not in parents %}
+{%- do parents.append(parent) %}
+{%- endfor %}
+{%- endfor %}
 {%- set parts = [] %}
 with
 
+{% for parent in parents -%}
+{%- set parent_base = ref('base_crm__' ~ parent) %}
+records_{{ parent }} as (
+    {{ crm_kpi.record_keys(parent, parent_base) if execute else 'select 1 as record_key, true as is_live' }}
+),
+
+{% endfor -%}
 {% for table_name in tables -%}
 {%- for column, parent, quarantining in crm_kpi.raw_table_references(table_name) -%}
 {%- set name = table_name ~ '__' ~ column %}
@@ -32,12 +45,12 @@ with
         end as referenced_state,
         '{{ "row quarantined" if quarantining else "staged as exported" if table_name in events else "reference cleared in staging" }}' as outcome
     from {{ ref('base_crm__' ~ table_name) }} as base_rows
-    left join ({{ crm_kpi.record_keys(parent, ref('base_crm__' ~ parent)) if execute else 'select 1 as record_key, true as is_live' }}) as parent_records
+    left join records_{{ parent }} as parent_records
         on base_rows.{{ column }} = parent_records.record_key
     where
         base_rows.{{ column }} is not null
         and coalesce(parent_records.is_live, false) = false
-        and exists (select 1 from {{ ref('base_crm__' ~ parent) }} where quarantine_reason is null)
+        and (select count(*) from records_{{ parent }}) > 0
         {%- if quarantining %}
         and base_rows.quarantine_column = '{{ column }}'
         {%- else %}

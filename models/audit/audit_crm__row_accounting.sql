@@ -33,6 +33,15 @@ records_{{ table_name }} as (
     group by record_id
 ),
 
+conflicts_{{ table_name }} as (
+    {%- if table_name in events %}
+    select count(*) as conflict_rows
+    from ({{ crm_kpi.event_conflict_rows(table_name, ref('base_crm__' ~ table_name)) }}) as conflicting
+    {%- else %}
+    select 0 as conflict_rows
+    {%- endif %}
+),
+
 tallied_{{ table_name }} as (
     select
         coalesce(sum(valid_rows), 0) - count(*) as valid_beyond_one,
@@ -51,22 +60,15 @@ counted_{{ table_name }} as (
         {{ 'true' if crm_kpi.raw_table_is_present(table_name) else 'false' }} as file_present,
         (select count(*) from {{ ref('base_crm__' ~ table_name) }}) as file_rows,
         (select count(*) from {{ ref('stg_crm__' ~ table_name) }}) as staged_rows,
-        tallied_{{ table_name }}.valid_beyond_one - conflicted.conflict_rows as superseded_rows,
+        tallied_{{ table_name }}.valid_beyond_one - conflicts_{{ table_name }}.conflict_rows as superseded_rows,
         tallied_{{ table_name }}.deleted_records,
         (
             select count(*)
             from {{ ref('base_crm__' ~ table_name) }} as base_rows
             where base_rows.quarantine_reason is not null
-        ) + conflicted.conflict_rows as quarantined_rows
+        ) + conflicts_{{ table_name }}.conflict_rows as quarantined_rows
     from tallied_{{ table_name }}
-    cross join (
-        {%- if table_name in events %}
-        select count(*) as conflict_rows
-        from ({{ crm_kpi.event_conflict_rows(table_name, ref('base_crm__' ~ table_name)) }}) as conflicting
-        {%- else %}
-        select 0 as conflict_rows
-        {%- endif %}
-    ) as conflicted
+    cross join conflicts_{{ table_name }}
 ),
 
 {% endfor -%}

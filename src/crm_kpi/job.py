@@ -295,8 +295,12 @@ def print_summary(settings: runner.BuildSettings, result: JobResult) -> None:
         quarantined = runner.quarantine_counts(settings)
         detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
         print(f"  quarantined rows    {sum(quarantined.values())} ({detail}; see audit.audit_crm__quarantined_rows)")
-        orphans = runner.query(settings, "select count(*) from audit.audit_crm__orphan_keys")
-        print(f"  orphan keys         {orphans[0][0] if orphans else 0} (see audit.audit_crm__orphan_keys)")
+        orphans = runner.query(
+            settings, "select outcome, count(*) from audit.audit_crm__orphan_keys group by outcome order by outcome"
+        )
+        detail = ", ".join(f"{outcome} {count}" for outcome, count in orphans) or "none"
+        total = sum(int(str(count)) for _, count in orphans)
+        print(f"  orphan keys         {total} ({detail}; see audit.audit_crm__orphan_keys)")
     if settings.target == "duckdb":
         print(f"  database            {settings.db_path}")
     elif settings.target == "postgres":

@@ -22,8 +22,6 @@ from conftest import Warehouse, build_warehouse
 from crm_kpi import job, runner
 from crm_kpi.paths import project_root
 
-pytestmark = pytest.mark.slow
-
 DEMO = project_root() / "seeds" / "demo"
 FIXTURES = Path(__file__).parent / "fixtures"
 OUTSIDE_DATES = (
@@ -209,6 +207,7 @@ def mutated(tmp_path_factory: pytest.TempPathFactory) -> Mutated:
     return Mutated(build_warehouse(tmp_path_factory.mktemp("mutated_build"), raw_path=raw), cases)
 
 
+@pytest.mark.slow
 def test_every_table_balances_from_the_file(mutated: Mutated) -> None:
     rows = mutated.rows(
         "select table_name, file_rows, staged_rows + superseded_rows + deleted_records + quarantined_rows, is_balanced "
@@ -221,6 +220,7 @@ def test_every_table_balances_from_the_file(mutated: Mutated) -> None:
         assert (table, in_file) in {(row[0], row[1]) for row in rows}
 
 
+@pytest.mark.slow
 def test_conflicting_duplicates_of_an_entity_record_are_both_quarantined(mutated: Mutated) -> None:
     case = mutated.cases["conflict"]
     reason = "conflicting duplicate: 2 rows with the same opportunity_id and updated_at differ in amount"
@@ -235,6 +235,7 @@ def test_conflicting_duplicates_of_an_entity_record_are_both_quarantined(mutated
         assert found[3] == "conflicting duplicate: 2 rows with the same campaign_id and spend_date differ in amount"
 
 
+@pytest.mark.slow
 def test_an_events_conflicting_rows_keep_the_row_whose_values_sort_last(mutated: Mutated) -> None:
     for activity_id, kept_row, lost_row in mutated.cases["event_conflict"].values():  # type: ignore[attr-defined]
         kept = mutated.rows(f"select outcome from staging.stg_crm__activities where activity_id = '{activity_id}'")
@@ -248,6 +249,7 @@ def test_an_events_conflicting_rows_keep_the_row_whose_values_sort_last(mutated:
         assert mutated.quarantined("activities", kept_row) is None
 
 
+@pytest.mark.slow
 def test_equivalent_spellings_of_one_version_are_one_record(mutated: Mutated) -> None:
     case = mutated.cases["spelling"]
     lead_row, history_row = case["rows"]  # type: ignore[misc]
@@ -260,6 +262,7 @@ def test_equivalent_spellings_of_one_version_are_one_record(mutated: Mutated) ->
     ) == [(1,)]
 
 
+@pytest.mark.slow
 def test_non_finite_and_huge_numbers_are_quarantined(mutated: Mutated) -> None:
     for table, row in mutated.cases["not_finite"].items():
         found = mutated.quarantined(table, row)
@@ -267,6 +270,7 @@ def test_non_finite_and_huge_numbers_are_quarantined(mutated: Mutated) -> None:
     assert mutated.quarantined("opportunities", mutated.cases["not_finite"]["opportunities"])[2] == "NaN"  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_fractional_and_out_of_range_scores_are_quarantined(mutated: Mutated) -> None:
     scores = mutated.cases["scores"]
     assert mutated.quarantined("survey_responses", scores["survey_responses"])[1:] == (  # type: ignore[index]
@@ -281,12 +285,14 @@ def test_fractional_and_out_of_range_scores_are_quarantined(mutated: Mutated) ->
     )
 
 
+@pytest.mark.slow
 def test_negative_amounts_are_quarantined_where_the_contract_forbids_them(mutated: Mutated) -> None:
     negative = mutated.cases["negative"]
     assert mutated.quarantined("quotas", negative["quotas"])[1:] == ("amount", "-100.0", "negative amount")  # type: ignore[index]
     assert mutated.quarantined("invoices", negative["invoices"])[1:] == ("amount", "-5.0", "negative amount")  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_dates_outside_the_plausible_window_neither_stage_nor_stretch_the_spine(mutated: Mutated) -> None:
     dates = mutated.cases["dates"]
     assert mutated.quarantined("leads", dates["leads"])[1:] == ("created_at", "1900-01-01T00:00:00Z", OUTSIDE_DATES)  # type: ignore[index]
@@ -301,6 +307,7 @@ def test_dates_outside_the_plausible_window_neither_stage_nor_stretch_the_spine(
     ]
 
 
+@pytest.mark.slow
 def test_an_orphan_key_is_flagged_in_the_audit_schema_not_a_failing_test(mutated: Mutated) -> None:
     row = mutated.cases["orphan"]["row"]
     reason = "account_id not in accounts (absent from the export, or quarantined there)"
@@ -311,6 +318,7 @@ def test_an_orphan_key_is_flagged_in_the_audit_schema_not_a_failing_test(mutated
     ) == [("acc_not_exported", "accounts", "absent from the export, or quarantined", "row quarantined")]
 
 
+@pytest.mark.slow
 def test_soft_deleted_records_that_others_point_to(mutated: Mutated) -> None:
     case = mutated.cases["soft_deleted"]
     # The deal of a deleted converted lead keeps its bookings; its source lead is cleared.
@@ -331,11 +339,13 @@ def test_soft_deleted_records_that_others_point_to(mutated: Mutated) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_row_with_a_missing_key_is_found_by_its_row_number(mutated: Mutated) -> None:
     found = mutated.quarantined("leads", mutated.cases["null_key"]["row"])
     assert found == ("", "lead_id", None, "missing required value")
 
 
+@pytest.mark.slow
 def test_bom_crlf_and_reordered_columns_read_as_the_same_table(mutated: Mutated) -> None:
     assert mutated.rows(
         "select staged_rows, quarantined_rows from audit.audit_crm__row_accounting where table_name = 'users'"
@@ -387,6 +397,7 @@ def test_a_missing_or_zero_byte_required_file_is_refused(tmp_path: Path) -> None
     assert "stages.csv: the required table stages is missing" in str(refused.value)
 
 
+@pytest.mark.slow
 def test_absent_header_only_and_zero_byte_optional_files_give_empty_kpis_and_say_why(tmp_path: Path) -> None:
     raw = _copy_required(tmp_path)
     (raw / "campaign_spend.csv").write_text("campaign_id,spend_date,amount,currency\n", encoding="utf-8")
@@ -412,6 +423,7 @@ def test_absent_header_only_and_zero_byte_optional_files_give_empty_kpis_and_say
     assert "subscriptions absent" in reasons["kpi_churn_by_cohort"][24:].split(", ")
 
 
+@pytest.mark.slow
 def test_an_as_of_date_before_the_data_gives_empty_kpis_and_says_why(tmp_path: Path) -> None:
     raw = _copy_required(tmp_path)
     settings = runner.BuildSettings(
@@ -439,6 +451,7 @@ def test_an_as_of_date_from_the_user_is_validated(tmp_path: Path, as_of: str, me
         runner.BuildSettings(db_path=tmp_path / "w.duckdb", as_of_date=as_of)
 
 
+@pytest.mark.slow
 def test_vars_that_reach_sql_are_validated_by_dbt_too(tmp_path: Path) -> None:
     settings = runner.BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"reporting_currency": "US'D"}

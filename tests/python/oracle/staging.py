@@ -224,7 +224,7 @@ def resolve_table(table: Table, typed: pd.DataFrame, bad: pd.Series) -> pd.DataF
     """The staged rows: valid rows, one per record (the latest version; of an event's rows that differ,
     the one whose values sort last), soft-deleted records removed."""
     staged = typed[~bad]
-    if table.primary_key:
+    if table.primary_key and not staged.empty:
         order = ["updated_at"] if "updated_at" in table.column_names else []
         staged = staged.assign(_values=staged[_compared(table)].astype(str).agg("|".join, axis=1))
         staged = staged.sort_values([*order, "_values"], kind="stable").drop_duplicates(
