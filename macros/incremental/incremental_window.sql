@@ -76,33 +76,6 @@
 {%- endmacro %}
 
 {#
-    The incremental base models of the event tables (the raw rows of activities, campaign touches,
-    lead status history, opportunity stage history and invoices, typed and checked by typed_raw_rows):
-    an incremental run re-reads from the raw file only the rows whose event time (the model's dbt
-    `event_time` config, as parsed) is at or after the window start (the latest event time already in
-    the table minus the lookback: the model's `meta.lookback_days`, else the var), plus every row
-    whose event time is missing or does not parse (quarantined rows without a time); the pre-hook
-    `delete_base_window` (set for the folder in dbt_project.yml) first deletes exactly those rows from
-    the table, and the `append` strategy inserts them again from the new export. So the table holds
-    every raw row of the export, as a full build would, as long as the export's rows before the window
-    are unchanged (an event export is append-only; a change further back needs `--full-refresh`).
-
-    `base_window_start()` is the window start as a SQL literal, computed once before the model runs
-    (the model and its pre-hook both see the table before the delete), or none on a full build or an
-    empty table. Whatever the start, the table ends up with the export's rows; the start only decides
-    how much is re-read, so it is capped at now.
-#}
-{% macro base_window_start() -%}
-    {%- if not (execute and is_incremental()) -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set column = config.get('event_time') -%}
-    {#- A row dated in the future (a typo that parses) must not move the window past today's rows. -#}
-    {%- set latest = 'least(max(' ~ column ~ '), ' ~ dbt.current_timestamp() ~ ')' -%}
-    {{ return(crm_kpi.window_start_literal(latest, config.get('meta', {}).get('lookback_days'))) }}
-{%- endmacro %}
-
-{#
     The window start of an incremental run as a SQL timestamp literal: `latest` (an aggregate over the
     model's own table, such as max(occurred_at)) minus the lookback, queried once before the model
     runs; none on a full build or when the table is empty. A literal, not a subquery, so the database
@@ -120,28 +93,4 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return("cast('" ~ start.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
-{%- endmacro %}
-
-{#
-    The rows of an incremental base model that the run re-reads (a SQL condition; true on a full
-    build). `event_time` defaults to the model's event-time column; typed_raw_rows passes the parse of
-    its raw text instead, to filter before the other columns are parsed.
-#}
-{% macro in_base_window(event_time=none) -%}
-    {%- set start = crm_kpi.base_window_start() -%}
-    {%- set event_time = event_time or config.get('event_time') -%}
-    {%- if start is none -%}
-        true
-    {%- else -%}
-        ({{ event_time }} is null or {{ event_time }} >= {{ start }})
-    {%- endif -%}
-{%- endmacro %}
-
-{# Pre-hook of an incremental base model: delete the rows the run re-reads. #}
-{% macro delete_base_window() -%}
-    {%- if crm_kpi.base_window_start() is none -%}
-        select 1
-    {%- else -%}
-        delete from {{ this }} where {{ crm_kpi.in_base_window() }}
-    {%- endif -%}
 {%- endmacro %}

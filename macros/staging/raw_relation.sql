@@ -1,7 +1,8 @@
 {#
     The raw table as a relation for staging: the source when it exists, otherwise (an optional table
-    whose file is absent from CRM_KPI_RAW_PATH) an empty relation with the contract's columns, so the
-    KPIs that need it come out empty instead of failing the build.
+    whose file is absent from CRM_KPI_RAW_PATH, or empty: zero bytes, not even a header) an empty
+    relation with the contract's columns, so the KPIs that need it come out empty instead of failing
+    the build. Every row carries source_row_number, its position in the file (see the sources YAML).
 #}
 {% macro raw_relation(table_name) -%}
     {%- if crm_kpi.raw_table_is_present(table_name) -%}
@@ -9,6 +10,7 @@
     {%- else -%}
         {%- set columns = crm_kpi.raw_columns(table_name) -%}
         select
+            cast(null as {{ dbt.type_bigint() }}) as source_row_number,
         {%- for column in columns %}
             cast(null as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
@@ -24,19 +26,44 @@
     {{ return(crm_kpi.raw_source_node(table_name).columns.keys() | list) }}
 {%- endmacro %}
 
+{#
+    The raw file of a table as the user knows it: `<CRM_KPI_RAW_PATH>/<table>.<format>`, or the demo
+    seed `seeds/demo/<table>.csv`; a SQL string literal (quotes doubled) for the audit models.
+#}
+{% macro raw_file_name(table_name) -%}
+    {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
+    {%- set name = raw_path ~ '/' ~ table_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') if raw_path else 'seeds/demo/' ~ table_name ~ '.csv' -%}
+    {{ return("'" ~ name | replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
 {% macro raw_table_is_present(table_name) -%}
     {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
     {%- if not execute or not raw_path or target.type != 'duckdb' -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set pattern = raw_path ~ '/' ~ table_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') -%}
-    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
-    {%- if found.columns[0].values()[0] > 0 -%}
+    {#- The file's size only (read_blob reads no content unless asked): a zero-byte file has no header. -#}
+    {%- set found = run_query("select size from read_blob('" ~ pattern | replace("'", "''") ~ "')") if execute else none -%}
+    {%- set sizes = found.columns[0].values() if found is not none and found.rows | length > 0 else [] -%}
+    {%- if sizes and sizes[0] > 0 -%}
         {{ return(true) }}
     {%- endif -%}
     {%- if crm_kpi.raw_source_node(table_name).meta.get('required') -%}
-        {{ exceptions.raise_compiler_error("Required raw table '" ~ table_name ~ "' is missing: expected the file " ~ pattern) }}
+        {%- set problem = 'is empty (0 bytes, not even a header)' if sizes else 'is missing' -%}
+        {{ exceptions.raise_compiler_error("Required raw table '" ~ table_name ~ "' " ~ problem ~ ": expected the file " ~ pattern) }}
     {%- endif -%}
     {{ return(false) }}
 {%- endmacro %}
 
+{#
+    Hooks of the base models: DuckDB's CSV reader keeps the file's row order (the source's
+    source_row_number, row_number() over ()) while preserve_insertion_order is on; the profile turns
+    it off for speed (big builds), so a base model turns it on while it reads a CSV and off again.
+#}
+{% macro set_raw_row_order(on) -%}
+    {%- if target.type == 'duckdb' and env_var('CRM_KPI_RAW_PATH', '') and env_var('CRM_KPI_RAW_FORMAT', 'csv') == 'csv' -%}
+        set preserve_insertion_order = {{ 'true' if on else 'false' }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

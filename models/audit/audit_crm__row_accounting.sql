@@ -1,12 +1,20 @@
 {#-
-    Per raw table: rows in = rows staged + superseded re-export rows + soft-deleted records + rows
-    quarantined. Each term is counted on its own, not derived from the others, so the test on this
-    model fails if staging loses or invents rows:
-        superseded = valid rows - distinct record keys among them
-        deleted    = record keys whose latest valid row has is_deleted = true
-    The valid rows are grouped by record key once per table; both terms come from that one pass.
+    Per raw table: rows in the file = rows staged + superseded re-export rows + soft-deleted records +
+    rows quarantined. Each term is counted on its own, not derived from the others, so the test on
+    this model fails if staging loses or invents rows:
+        file rows   the base model's rows: a table of every row of the file, rebuilt at each run
+        staged      the staging model's rows
+        superseded  valid rows - records among them - rows of an event that lost a conflict
+        deleted     records whose latest valid row has is_deleted = true
+        quarantined rows with a quarantine_reason + rows of an event that lost a conflict
+    After an incremental build, the event tables' staging models hold what they held plus the records
+    of the lookback window: an event added, removed or changed before the window (an export that is
+    not append-only) unbalances the count, the test fails, and `crm-kpi run` rebuilds from scratch.
+    The valid rows are grouped by record (record_id: the key as parsed, so equivalent spellings of
+    one key are one record) once per table; superseded and deleted both come from that one pass.
 -#}
 {%- set tables = crm_kpi.raw_table_names() %}
+{%- set events = crm_kpi.raw_event_table_names() %}
 with
 
 {% for table_name in tables -%}
@@ -25,9 +33,18 @@ records_{{ table_name }} as (
     group by record_id
 ),
 
+conflicts_{{ table_name }} as (
+    {%- if table_name in events %}
+    select count(*) as conflict_rows
+    from ({{ crm_kpi.event_conflict_rows(table_name, ref('base_crm__' ~ table_name)) }}) as conflicting
+    {%- else %}
+    select 0 as conflict_rows
+    {%- endif %}
+),
+
 tallied_{{ table_name }} as (
     select
-        coalesce(sum(valid_rows), 0) - count(*) as superseded_rows,
+        coalesce(sum(valid_rows), 0) - count(*) as valid_beyond_one,
         {%- if 'is_deleted' in columns %}
         coalesce(sum(case when latest_deleted_at = latest_at then 1 else 0 end), 0) as deleted_records
         {%- else %}
@@ -39,16 +56,19 @@ tallied_{{ table_name }} as (
 counted_{{ table_name }} as (
     select
         '{{ table_name }}' as table_name,
-        (select count(*) from {{ ref('base_crm__' ~ table_name) }}) as raw_rows,
+        {{ crm_kpi.raw_file_name(table_name) }} as source_file,
+        {{ 'true' if crm_kpi.raw_table_is_present(table_name) else 'false' }} as file_present,
+        (select count(*) from {{ ref('base_crm__' ~ table_name) }}) as file_rows,
         (select count(*) from {{ ref('stg_crm__' ~ table_name) }}) as staged_rows,
-        tallied_{{ table_name }}.superseded_rows,
+        tallied_{{ table_name }}.valid_beyond_one - conflicts_{{ table_name }}.conflict_rows as superseded_rows,
         tallied_{{ table_name }}.deleted_records,
         (
             select count(*)
             from {{ ref('base_crm__' ~ table_name) }} as base_rows
             where base_rows.quarantine_reason is not null
-        ) as quarantined_rows
+        ) + conflicts_{{ table_name }}.conflict_rows as quarantined_rows
     from tallied_{{ table_name }}
+    cross join conflicts_{{ table_name }}
 ),
 
 {% endfor -%}
@@ -63,10 +83,12 @@ final as (
 
 select
     table_name,
-    raw_rows,
+    source_file,
+    file_present,
+    file_rows,
     staged_rows,
     superseded_rows,
     deleted_records,
     quarantined_rows,
-    raw_rows = staged_rows + superseded_rows + deleted_records + quarantined_rows as is_balanced
+    file_rows = staged_rows + superseded_rows + deleted_records + quarantined_rows as is_balanced
 from final

@@ -1,6 +1,8 @@
 """`crm-kpi`: the project's command line.
 
-crm-kpi run         load the raw data, dbt build every model and test, validate the marts, summarise
+crm-kpi run         check the export, build a candidate warehouse, test and validate it, publish it, summarise
+crm-kpi publish     publish a validated build that `run` had to keep aside (a reader held the file: Windows)
+crm-kpi grant-bi-role  create the read-only PostgreSQL role that sees only the schema marts
 crm-kpi test        the whole test suite: ruff, mypy, sqlfluff, house rules (dbt-bouncer), pytest (what CI runs)
 crm-kpi generate    write a raw CRM data set (the committed demo set by default)
 crm-kpi validate    run the Great Expectations suites on a built warehouse
@@ -17,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -29,84 +30,60 @@ def _log(message: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from crm_kpi import catalogue, runner
-    from crm_kpi.expectations import ExpectationsFailed, run_expectations
+    """The main job (crm_kpi.job): build a candidate beside the published warehouse, test and validate it,
+    publish it atomically when everything passed, summarise."""
+    from crm_kpi import job, publish, runner
 
     root = project_root()
-    db_path = Path(args.db).resolve() if args.db else root / "warehouse" / "crm_kpi.duckdb"
-    settings = runner.BuildSettings(
-        db_path=db_path,
-        raw_path=Path(args.raw_path) if args.raw_path else None,
-        raw_format=args.format,
-        target=args.target,
-        as_of_date=args.as_of,
-        full_refresh=args.full_refresh,
-    )
-    started = time.perf_counter()
-    outcomes = []
     try:
-        if settings.raw_path is None:
-            _log("1/4 + 2/4 load the demo data (dbt seed into the raw schema), then dbt build every model and test")
-        else:
-            _log(f"1/4 + 2/4 read the raw export in place from {settings.raw_path}, dbt build every model and test")
-        outcomes += runner.build(settings)
-        _log("3/4 dbt docs generate (the KPI catalogue index as its front page)")
-        catalogue.write_overview(root, catalogue.index(settings.marts()))
-        outcomes.append(runner.run_dbt(settings, ["docs", "generate", "--static"]))
-    except (runner.DbtFailed, runner.RawExportError) as error:
+        settings = runner.BuildSettings(
+            db_path=Path(args.db).resolve() if args.db else root / "warehouse" / "crm_kpi.duckdb",
+            raw_path=Path(args.raw_path) if args.raw_path else None,
+            raw_format=args.format,
+            target=args.target,
+            as_of_date=args.as_of,
+            full_refresh=args.full_refresh,
+        )
+        result = job.run(settings, _log)
+    except (ValueError, job.JobFailed, publish.RunLocked, publish.PublishError, runner.DbtFailed) as error:
         _log(str(error))
         return 1
-    gx_docs = db_path.parent / "gx_docs"
-    results = []
-    try:
-        if settings.target == "duckdb":
-            _log("4/4 Great Expectations suites on the marts (pandas batches read with duckdb)")
-            results = run_expectations(db_path, gx_docs, settings.kpi_marts())
-        elif settings.target == "postgres":
-            from crm_kpi.expectations import run_expectations_postgres
-            from crm_kpi.loaders import PostgresSettings
+    job.print_summary(settings, result)
+    return 0
 
-            _log("4/4 Great Expectations suites on the marts (GX SQL datasource on PostgreSQL)")
-            url = PostgresSettings.from_environment().sqlalchemy_url()
-            results = run_expectations_postgres(url, gx_docs, settings.kpi_marts())
-        else:
-            _log("4/4 Great Expectations: not run on Spark (the dbt tests ran there; GX runs on DuckDB and PostgreSQL)")
-    except ExpectationsFailed as error:
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish a validated DuckDB build that `crm-kpi run` kept aside (the platform refused to replace
+    the published file while a reader held it: Windows)."""
+    from crm_kpi import publish
+
+    db_path = Path(args.db).resolve() if args.db else project_root() / "warehouse" / "crm_kpi.duckdb"
+    try:
+        with publish.duckdb_run_lock(db_path):
+            publication = publish.publish_duckdb(db_path)
+    except (publish.RunLocked, publish.PublishError) as error:
         _log(str(error))
         return 1
-    counts = sum((o.counts for o in outcomes if not o.command.startswith("docs")), start=Counter[str]())
-    print()
-    print(f"Summary ({settings.target})")
-    print(f"  models built        {counts.get('model:success', 0)}")
-    print(f"  seeds loaded        {counts.get('seed:success', 0)}")
-    data_tests, unit_tests = counts.get("test:pass", 0), counts.get("unit_test:pass", 0)
-    print(f"  dbt tests passed    {data_tests + unit_tests} (data {data_tests}, unit {unit_tests})")
-    if results:
-        print(f"  expectations        {sum(r.evaluated for r in results)} passed in {len(results)} suites")
-    if settings.target != "spark":
-        print("  rows per mart")
-        kpis = {mart.name: mart.kpi_ids for mart in settings.kpi_marts()}
-        empty = []
-        for name, count in runner.mart_row_counts(settings).items():
-            answers = f"  {', '.join(kpis[name])}" if kpis.get(name) else ""
-            print(f"    {name:<36} {count:>8}{answers}")
-            if name in kpis and count == 0:
-                empty.append(name)
-        if empty:
-            print(f"  empty KPI marts     {', '.join(empty)} (their input tables are absent or empty)")
-        quarantined = runner.quarantine_counts(settings)
-        detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
-        print(f"  quarantined rows    {sum(quarantined.values())} ({detail}; see audit.audit_crm__quarantined_rows)")
-    if settings.target == "duckdb":
-        print(f"  database            {db_path}")
-    elif settings.target == "postgres":
-        print("  database            PostgreSQL (CRM_KPI_PG_* settings), schema marts")
-    else:
-        print(f"  Spark warehouse     {settings.spark_dir / 'spark-warehouse'} (metastore in {settings.spark_dir})")
-    print(f"  dbt docs            {root / 'target' / 'static_index.html'}")
-    if results:
-        print(f"  GX data docs        {gx_docs / 'index.html'}")
-    print(f"  took                {time.perf_counter() - started:.1f} s")
+    _log(f"published {db_path} in {publication.publish_seconds:.3f} s")
+    return 0
+
+
+def cmd_grant_bi_role(args: argparse.Namespace) -> int:
+    """Create the read-only BI role on PostgreSQL: it reads the tables of `marts`, nothing else."""
+    from crm_kpi import job, publish
+    from crm_kpi.loaders import PostgresSettings, ensure_postgres_database
+
+    role = args.role or job.bi_role()
+    password = os.environ.get(args.password_env) if args.password_env else None
+    settings = PostgresSettings.from_environment()
+    ensure_postgres_database(settings)
+    connection = settings.connect()
+    try:
+        publish.create_bi_role(connection, role, password)
+    finally:
+        connection.close()
+    login = "a login role with the password from $" + args.password_env if password else "a group role (no login)"
+    _log(f"role {role} ({login}) reads the schema marts of {settings.dbname}; each publish grants it again")
     return 0
 
 
@@ -282,6 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--seed", type=int, default=42)
     gen.set_defaults(func=cmd_generate)
+
+    publish_cmd = commands.add_parser(
+        "publish", help="publish the validated DuckDB build `crm-kpi run` kept aside (Windows, readers open)"
+    )
+    publish_cmd.add_argument("--db", help="the published DuckDB file (default: warehouse/crm_kpi.duckdb)")
+    publish_cmd.set_defaults(func=cmd_publish)
+
+    grant = commands.add_parser("grant-bi-role", help="create the read-only PostgreSQL role that sees only marts")
+    grant.add_argument("--role", help="role name (default: $CRM_KPI_BI_ROLE, else crm_kpi_bi)")
+    grant.add_argument(
+        "--password-env",
+        default="CRM_KPI_BI_PASSWORD",
+        help="environment variable holding the role's password (unset: a role without login, to grant to users)",
+    )
+    grant.set_defaults(func=cmd_grant_bi_role)
 
     validate = commands.add_parser("validate", help="run the Great Expectations suites on a built warehouse")
     validate.add_argument("--db", help="DuckDB file (default: warehouse/crm_kpi.duckdb)")

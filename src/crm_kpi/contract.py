@@ -37,6 +37,10 @@ class Column:
     range_by: tuple[str, tuple[tuple[str, float, float], ...]] | None = None
     # Dates: the value, when present, must be later than this column's (an end after its start).
     after: str | None = None
+    # Numbers: the value must be above `minimum`, not equal to it (an exchange rate of 0 is refused).
+    exclusive_minimum: bool = False
+    # A key of another raw table (its single-column primary key): see REFERENCES_RULE below.
+    references: str | None = None
 
     @property
     def check_reason(self) -> str | None:
@@ -48,6 +52,8 @@ class Column:
             return f"{self.name} out of range ({ranges})"
         if self.minimum is not None and self.maximum is not None:
             return f"{self.name} out of range ({_n(self.minimum)}-{_n(self.maximum)})"
+        if self.minimum == 0 and self.exclusive_minimum:
+            return f"{self.name} must be above 0"
         if self.minimum == 0:
             return f"negative {self.name}"
         if self.minimum is not None:
@@ -55,6 +61,40 @@ class Column:
         if self.after:
             return f"{self.name} must be after {self.after}"
         return None
+
+    @property
+    def reference_reasons(self) -> tuple[str, str] | None:
+        """The quarantine reasons of a required reference that leads to no staged record: the record is
+        soft-deleted there; it is absent from the export or quarantined there."""
+        if not self.references:
+            return None
+        return (
+            f"{self.name} points to a soft-deleted {self.references} record",
+            f"{self.name} not in {self.references} (absent from the export, or quarantined there)",
+        )
+
+
+# Every date and timestamp must fall in a plausible window, so that one typo (1900 for 2019, 2205 for
+# 2025) cannot stretch the date spine and the as-of date: the dbt vars earliest_plausible_date and
+# latest_plausible_date, whose defaults are these (dbt_project.yml; a test keeps them equal).
+EARLIEST_PLAUSIBLE_DATE = "1990-01-01"
+LATEST_PLAUSIBLE_DATE = "2099-12-31"
+# Every decimal must be a finite number below this magnitude (NaN, Infinity and 1e20 are refused):
+# money stays far inside decimal(18,2) after conversion and summing.
+DECIMAL_MAGNITUDE_LIMIT = 1e12
+DECIMAL_REASON = "not a finite number below 1e12 in magnitude"
+# Integers are whole numbers (7.5 is refused, never rounded) below this magnitude.
+INTEGER_MAGNITUDE_LIMIT = 1e15
+# References (Column.references): a value that is not the key of a staged record of that table
+# (absent from the export, quarantined or soft-deleted there), checked only when that table has
+# staged records (an optional table absent from the export leaves nothing to check against):
+# - a required column of an entity table (not an event table): the row is quarantined, with
+#   reference_reasons (a deal of an unknown account, the spend of a deleted campaign);
+# - a nullable column of an entity table: the reference is cleared (null) in staging (a deal whose
+#   source lead was soft-deleted keeps its bookings);
+# - a column of an event table (incremental: its old rows are not re-read): staged as exported; the
+#   event facts keep only the events of their staged parents.
+# Every such value is listed in audit.audit_crm__orphan_keys with what happened to it.
 
 
 def _n(number: float) -> str:
@@ -137,7 +177,7 @@ TABLES: tuple[Table, ...] = (
             _c("full_name", STRING, "Display name (any script)."),
             _c("email", STRING, "Work email."),
             _c("role", STRING, "Role of the user.", accepted_values=ROLES),
-            _c("manager_user_id", STRING, "The user's manager (a user_id).", nullable=True),
+            _c("manager_user_id", STRING, "The user's manager (a user_id).", nullable=True, references="users"),
             _c("region", STRING, "Sales region."),
             _c("country", STRING, "ISO 3166 alpha-2 country code."),
             _c("hired_on", DATE, "First day of employment."),
@@ -155,7 +195,7 @@ TABLES: tuple[Table, ...] = (
         (
             _c("team_id", STRING, "Team id."),
             _c("team_name", STRING, "Team name."),
-            _c("manager_user_id", STRING, "The team's manager (a user_id).", nullable=True),
+            _c("manager_user_id", STRING, "The team's manager (a user_id).", nullable=True, references="users"),
             _c("region", STRING, "Region the team sells in."),
             UPDATED_AT,
         ),
@@ -167,8 +207,8 @@ TABLES: tuple[Table, ...] = (
         "one row per user and stint in a team",
         False,
         (
-            _c("user_id", STRING, "Member (a user_id)."),
-            _c("team_id", STRING, "Team (a team_id)."),
+            _c("user_id", STRING, "Member (a user_id).", references="users"),
+            _c("team_id", STRING, "Team (a team_id).", references="teams"),
             _c("started_on", DATE, "First day in the team."),
             _c("ended_on", DATE, "Last day in the team; empty while current.", nullable=True),
         ),
@@ -180,10 +220,22 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("quota_id", STRING, "Quota id."),
-            _c("user_id", STRING, "Rep the quota belongs to; empty for a team quota.", nullable=True),
-            _c("team_id", STRING, "Team the quota belongs to; empty for a rep quota.", nullable=True),
+            _c(
+                "user_id",
+                STRING,
+                "Rep the quota belongs to; empty for a team quota.",
+                nullable=True,
+                references="users",
+            ),
+            _c(
+                "team_id",
+                STRING,
+                "Team the quota belongs to; empty for a rep quota.",
+                nullable=True,
+                references="teams",
+            ),
             _c("month_start", DATE, "First day of the quota month."),
-            _c("amount", DECIMAL, "Bookings target for the month, in `currency`."),
+            _c("amount", DECIMAL, "Bookings target for the month, in `currency`.", minimum=0),
             _currency("the quota"),
         ),
         ("quota_id",),
@@ -202,7 +254,7 @@ TABLES: tuple[Table, ...] = (
             _c("region", STRING, "Target region.", nullable=True),
             _c("started_on", DATE, "First day of the campaign."),
             _c("ended_on", DATE, "Last day of the campaign; empty while running.", nullable=True),
-            _c("budget", DECIMAL, "Planned budget in `currency`.", nullable=True),
+            _c("budget", DECIMAL, "Planned budget in `currency`.", nullable=True, minimum=0),
             _currency("the budget"),
             UPDATED_AT,
             IS_DELETED,
@@ -217,7 +269,7 @@ TABLES: tuple[Table, ...] = (
         "one row per campaign and day",
         False,
         (
-            _c("campaign_id", STRING, "Campaign (a campaign_id)."),
+            _c("campaign_id", STRING, "Campaign (a campaign_id).", references="campaigns"),
             _c("spend_date", DATE, "Day of the spend."),
             _c("amount", DECIMAL, "Spend that day in `currency`.", minimum=0),
             _currency("the spend"),
@@ -233,9 +285,15 @@ TABLES: tuple[Table, ...] = (
         (
             _c("lead_id", STRING, "Lead id."),
             _c("created_at", TIMESTAMP, "When the lead was created (ISO 8601, offset optional, UTC if none)."),
-            _c("source_campaign_id", STRING, "Campaign that sourced the lead (first touch).", nullable=True),
+            _c(
+                "source_campaign_id",
+                STRING,
+                "Campaign that sourced the lead (first touch).",
+                nullable=True,
+                references="campaigns",
+            ),
             _c("channel", STRING, "Channel the lead came from.", accepted_values=CHANNELS),
-            _c("owner_user_id", STRING, "Rep who owns the lead.", nullable=True),
+            _c("owner_user_id", STRING, "Rep who owns the lead.", nullable=True, references="users"),
             _c("region", STRING, "Region of the lead."),
             _c("country", STRING, "ISO 3166 alpha-2 country code."),
             _c("company", STRING, "Company name (any script).", nullable=True),
@@ -244,8 +302,16 @@ TABLES: tuple[Table, ...] = (
             _c("email", STRING, "PII: email; hashed after staging.", nullable=True),
             _c("phone", STRING, "PII: phone; hashed after staging.", nullable=True),
             _c("status", STRING, "Current lifecycle status.", accepted_values=LEAD_STATUSES),
-            _c("converted_account_id", STRING, "Account the lead converted into.", nullable=True),
-            _c("converted_opportunity_id", STRING, "Opportunity the lead converted into.", nullable=True),
+            _c(
+                "converted_account_id", STRING, "Account the lead converted into.", nullable=True, references="accounts"
+            ),
+            _c(
+                "converted_opportunity_id",
+                STRING,
+                "Opportunity the lead converted into.",
+                nullable=True,
+                references="opportunities",
+            ),
             _c("converted_at", TIMESTAMP, "When the lead converted.", nullable=True),
             UPDATED_AT,
             IS_DELETED,
@@ -258,7 +324,7 @@ TABLES: tuple[Table, ...] = (
         "one row per status change of a lead",
         False,
         (
-            _c("lead_id", STRING, "Lead (a lead_id)."),
+            _c("lead_id", STRING, "Lead (a lead_id).", references="leads"),
             _c("status", STRING, "Status entered.", accepted_values=LEAD_STATUSES),
             _c("changed_at", TIMESTAMP, "When the status was entered."),
         ),
@@ -272,8 +338,8 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("touch_id", STRING, "Touch id."),
-            _c("campaign_id", STRING, "Campaign (a campaign_id)."),
-            _c("lead_id", STRING, "Lead (a lead_id)."),
+            _c("campaign_id", STRING, "Campaign (a campaign_id).", references="campaigns"),
+            _c("lead_id", STRING, "Lead (a lead_id).", references="leads"),
             _c("touched_at", TIMESTAMP, "When the touch happened."),
             _c("touch_type", STRING, "Kind of touch.", accepted_values=TOUCH_TYPES),
         ),
@@ -289,10 +355,10 @@ TABLES: tuple[Table, ...] = (
             _c("account_id", STRING, "Account id."),
             _c("account_name", STRING, "Company name (any script)."),
             _c("industry", STRING, "Industry.", nullable=True),
-            _c("employees", INTEGER, "Head count.", nullable=True),
+            _c("employees", INTEGER, "Head count.", nullable=True, minimum=0),
             _c("region", STRING, "Region."),
             _c("country", STRING, "ISO 3166 alpha-2 country code."),
-            _c("owner_user_id", STRING, "Account owner (a user_id).", nullable=True),
+            _c("owner_user_id", STRING, "Account owner (a user_id).", nullable=True, references="users"),
             _c("created_at", TIMESTAMP, "When the account was created."),
             UPDATED_AT,
             IS_DELETED,
@@ -306,9 +372,9 @@ TABLES: tuple[Table, ...] = (
         True,
         (
             _c("opportunity_id", STRING, "Opportunity id."),
-            _c("account_id", STRING, "Account (an account_id)."),
-            _c("owner_user_id", STRING, "Rep who owns the deal; credited with it at close."),
-            _c("source_lead_id", STRING, "Lead the deal came from.", nullable=True),
+            _c("account_id", STRING, "Account (an account_id).", references="accounts"),
+            _c("owner_user_id", STRING, "Rep who owns the deal; credited with it at close.", references="users"),
+            _c("source_lead_id", STRING, "Lead the deal came from.", nullable=True, references="leads"),
             _c("opportunity_type", STRING, "Kind of deal.", accepted_values=OPPORTUNITY_TYPES),
             _c("created_at", TIMESTAMP, "When the deal was created."),
             _c("close_date", DATE, "Expected (open) or actual (closed) close date."),
@@ -316,7 +382,7 @@ TABLES: tuple[Table, ...] = (
             _c("amount", DECIMAL, "Deal value in `currency`.", minimum=0),
             _currency("the deal"),
             _c("lost_reason", STRING, "Why a lost deal was lost.", nullable=True),
-            _c("competitor_id", STRING, "Competitor present on the deal.", nullable=True),
+            _c("competitor_id", STRING, "Competitor present on the deal.", nullable=True, references="competitors"),
             UPDATED_AT,
             IS_DELETED,
         ),
@@ -330,9 +396,9 @@ TABLES: tuple[Table, ...] = (
         "one row per change of stage, amount or close date of a deal",
         False,
         (
-            _c("opportunity_id", STRING, "Opportunity (an opportunity_id)."),
+            _c("opportunity_id", STRING, "Opportunity (an opportunity_id).", references="opportunities"),
             _c("stage", STRING, "Stage after the change (a `stages.stage`).", lowercase=True, lookup="stages"),
-            _c("amount", DECIMAL, "Amount after the change, in the opportunity's currency."),
+            _c("amount", DECIMAL, "Amount after the change, in the opportunity's currency.", minimum=0),
             _c("close_date", DATE, "Close date after the change."),
             _c("changed_at", TIMESTAMP, "When the change happened."),
         ),
@@ -346,7 +412,7 @@ TABLES: tuple[Table, ...] = (
         True,
         (
             _c("stage", STRING, "Stage name (matched case-insensitively).", lowercase=True),
-            _c("sort_order", INTEGER, "Position in the pipeline."),
+            _c("sort_order", INTEGER, "Position in the pipeline.", minimum=0),
             _c("probability", DECIMAL, "Win probability of a deal in this stage (0-1).", minimum=0, maximum=1),
             _c("is_closed", BOOLEAN, "Whether the stage is closed."),
             _c("is_won", BOOLEAN, "Whether the stage is won."),
@@ -361,9 +427,9 @@ TABLES: tuple[Table, ...] = (
             _c("product_id", STRING, "Product id."),
             _c("product_name", STRING, "Product name."),
             _c("family", STRING, "Product family."),
-            _c("tier", INTEGER, "Tier within the family (1 = entry, higher = premium)."),
-            _c("list_price", DECIMAL, "List price per unit in `currency`."),
-            _c("unit_cost", DECIMAL, "Cost of goods per unit in `currency`."),
+            _c("tier", INTEGER, "Tier within the family (1 = entry, higher = premium).", minimum=1),
+            _c("list_price", DECIMAL, "List price per unit in `currency`.", minimum=0),
+            _c("unit_cost", DECIMAL, "Cost of goods per unit in `currency`.", minimum=0),
             _currency("the prices"),
             UPDATED_AT,
         ),
@@ -378,10 +444,10 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("line_item_id", STRING, "Line item id."),
-            _c("opportunity_id", STRING, "Opportunity (an opportunity_id)."),
-            _c("product_id", STRING, "Product (a product_id)."),
-            _c("quantity", INTEGER, "Units."),
-            _c("unit_price", DECIMAL, "Price per unit in the opportunity's currency."),
+            _c("opportunity_id", STRING, "Opportunity (an opportunity_id).", references="opportunities"),
+            _c("product_id", STRING, "Product (a product_id).", references="products"),
+            _c("quantity", INTEGER, "Units.", minimum=0),
+            _c("unit_price", DECIMAL, "Price per unit in the opportunity's currency.", minimum=0),
             _c("discount", DECIMAL, "Discount as a fraction of the price (0-1).", minimum=0, maximum=1),
         ),
         ("line_item_id",),
@@ -392,8 +458,8 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("subscription_id", STRING, "Subscription id (repeats across its periods)."),
-            _c("account_id", STRING, "Account (an account_id)."),
-            _c("product_id", STRING, "Product (a product_id)."),
+            _c("account_id", STRING, "Account (an account_id).", references="accounts"),
+            _c("product_id", STRING, "Product (a product_id).", references="products"),
             _c("period_start", DATE, "First day of the period."),
             _c(
                 "period_end",
@@ -415,11 +481,11 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("invoice_id", STRING, "Invoice id."),
-            _c("account_id", STRING, "Account (an account_id)."),
-            _c("opportunity_id", STRING, "Deal invoiced.", nullable=True),
+            _c("account_id", STRING, "Account (an account_id).", references="accounts"),
+            _c("opportunity_id", STRING, "Deal invoiced.", nullable=True, references="opportunities"),
             _c("subscription_id", STRING, "Subscription invoiced.", nullable=True),
             _c("issued_on", DATE, "Issue date."),
-            _c("amount", DECIMAL, "Invoice total in `currency`."),
+            _c("amount", DECIMAL, "Invoice total in `currency`.", minimum=0),
             _currency("the invoice"),
             _c("status", STRING, "Invoice status.", accepted_values=INVOICE_STATUSES),
         ),
@@ -436,9 +502,9 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("refund_id", STRING, "Refund id."),
-            _c("invoice_id", STRING, "Invoice refunded."),
+            _c("invoice_id", STRING, "Invoice refunded.", references="invoices"),
             _c("refunded_on", DATE, "Refund date."),
-            _c("amount", DECIMAL, "Refunded amount in `currency`."),
+            _c("amount", DECIMAL, "Refunded amount in `currency`.", minimum=0),
             _currency("the refund"),
             _c("reason", STRING, "Reason given.", nullable=True),
         ),
@@ -454,10 +520,10 @@ TABLES: tuple[Table, ...] = (
             _c("activity_id", STRING, "Activity id."),
             _c("activity_type", STRING, "Kind of activity.", accepted_values=ACTIVITY_TYPES),
             _c("direction", STRING, "Outbound (by the rep) or inbound.", accepted_values=DIRECTIONS),
-            _c("user_id", STRING, "Rep (a user_id)."),
-            _c("lead_id", STRING, "Lead worked.", nullable=True),
-            _c("opportunity_id", STRING, "Deal worked.", nullable=True),
-            _c("account_id", STRING, "Account worked.", nullable=True),
+            _c("user_id", STRING, "Rep (a user_id).", references="users"),
+            _c("lead_id", STRING, "Lead worked.", nullable=True, references="leads"),
+            _c("opportunity_id", STRING, "Deal worked.", nullable=True, references="opportunities"),
+            _c("account_id", STRING, "Account worked.", nullable=True, references="accounts"),
             _c("occurred_at", TIMESTAMP, "When the activity happened."),
             _c("outcome", STRING, "Outcome.", nullable=True, accepted_values=OUTCOMES),
         ),
@@ -472,8 +538,8 @@ TABLES: tuple[Table, ...] = (
         (
             _c("response_id", STRING, "Response id."),
             _c("survey_type", STRING, "Survey kind.", accepted_values=SURVEY_TYPES),
-            _c("account_id", STRING, "Account answering."),
-            _c("product_id", STRING, "Product asked about.", nullable=True),
+            _c("account_id", STRING, "Account answering.", references="accounts"),
+            _c("product_id", STRING, "Product asked about.", nullable=True, references="products"),
             _c("responded_at", TIMESTAMP, "When the answer was given."),
             _c(
                 "score",
@@ -491,7 +557,7 @@ TABLES: tuple[Table, ...] = (
         False,
         (
             _c("response_id", STRING, "Response id."),
-            _c("user_id", STRING, "Employee answering."),
+            _c("user_id", STRING, "Employee answering.", references="users"),
             _c("responded_at", TIMESTAMP, "When the answer was given."),
             _c("score", INTEGER, "eNPS score 0-10.", minimum=0, maximum=10),
         ),
@@ -513,10 +579,10 @@ TABLES: tuple[Table, ...] = (
         "one row per price observation",
         False,
         (
-            _c("competitor_id", STRING, "Competitor (a competitor_id)."),
-            _c("product_id", STRING, "Our comparable product."),
+            _c("competitor_id", STRING, "Competitor (a competitor_id).", references="competitors"),
+            _c("product_id", STRING, "Our comparable product.", references="products"),
             _c("observed_on", DATE, "Day of the observation."),
-            _c("price", DECIMAL, "Observed price in `currency`."),
+            _c("price", DECIMAL, "Observed price in `currency`.", minimum=0),
             _currency("the price"),
         ),
         ("competitor_id", "product_id", "observed_on"),
@@ -530,7 +596,13 @@ TABLES: tuple[Table, ...] = (
         (
             _c("currency", STRING, "ISO 4217 currency converted from."),
             _c("rate_date", DATE, "Day the rate applies from."),
-            _c("rate_to_reporting", DECIMAL, "Units of the reporting currency per unit of `currency`."),
+            _c(
+                "rate_to_reporting",
+                DECIMAL,
+                "Units of the reporting currency per unit of `currency`.",
+                minimum=0,
+                exclusive_minimum=True,
+            ),
         ),
         ("currency", "rate_date"),
     ),

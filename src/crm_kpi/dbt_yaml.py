@@ -8,7 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crm_kpi.contract import TABLES, Column, Table
+from crm_kpi.contract import (
+    DECIMAL_MAGNITUDE_LIMIT,
+    DECIMAL_REASON,
+    INTEGER_MAGNITUDE_LIMIT,
+    TABLES,
+    Column,
+    Table,
+)
 
 SOURCES_PATH = Path("models/staging/crm/_crm__sources.yml")
 SEEDS_PATH = Path("seeds/demo/_demo__seeds.yml")
@@ -16,7 +23,12 @@ TABLE_NAMES_MACRO_PATH = Path("macros/staging/raw_table_names.sql")
 STAGING_DIR = Path("models/staging/crm")
 
 AUDIT_COLUMNS = (
-    ("record_id", "The row's primary key as text (key columns joined with |), for the quarantine report."),
+    (
+        "record_id",
+        "The row's primary key as text, each key column as parsed (its raw text when it does not parse),"
+        " joined with |: equivalent spellings of one key give one record_id.",
+    ),
+    ("source_row_number", "The row's 1-based position in the raw file (its data rows, the header not counted)."),
     ("parse_failure_column", "First column that failed a type, enum or required-value check."),
     ("parse_failure_reason", "Why that column failed."),
     ("parse_failure_value", "The raw text of that column."),
@@ -42,11 +54,18 @@ HEADER = "# Rendered from src/crm_kpi/contract.py by `crm-kpi render-yaml`; edit
 
 # Where the sources are, decided by one setting (the environment variable CRM_KPI_RAW_PATH):
 # unset, the demo seeds in the `raw` schema; set, the files <path>/<table>.<format> read in place.
+# Each raw row carries its 1-based position in the file, `source_row_number`: Parquet's file row
+# number; for CSV the row number in the order of the file (the CSV reader keeps it while
+# preserve_insertion_order is on: set_raw_row_order, a base-model hook); for the seeds the table's
+# row id (dbt seed inserts in file order). A quote in the path is doubled (SQL string literal).
+_RAW_PATH = "env_var('CRM_KPI_RAW_PATH') | replace(\"'\", \"''\")"
 EXTERNAL_LOCATION = (
-    "{{ ('read_parquet(\\'' ~ env_var('CRM_KPI_RAW_PATH') ~ '/{name}.parquet\\')'"
-    " if env_var('CRM_KPI_RAW_FORMAT', 'csv') == 'parquet' else"
-    " 'read_csv(\\'' ~ env_var('CRM_KPI_RAW_PATH') ~ '/{name}.csv\\', header = true, all_varchar = true)')"
-    " if env_var('CRM_KPI_RAW_PATH', '') else '(select * from ' ~ var('schema_prefix', '') ~ 'raw.{name})' }}"
+    "{{ ('(select file_row_number + 1 as source_row_number, * from read_parquet(\\'' ~ " + _RAW_PATH + " ~ "
+    "'/{name}.parquet\\'))' if env_var('CRM_KPI_RAW_FORMAT', 'csv') == 'parquet' else"
+    " '(select row_number() over () as source_row_number, * from read_csv(\\'' ~ " + _RAW_PATH + " ~ "
+    "'/{name}.csv\\', header = true, all_varchar = true))')"
+    " if env_var('CRM_KPI_RAW_PATH', '') else"
+    " '(select rowid + 1 as source_row_number, * from ' ~ var('schema_prefix', '') ~ 'raw.{name})' }}"
 )
 
 
@@ -67,7 +86,7 @@ def _column_yaml(column: Column) -> list[str]:
         lines.append("              lowercase: true")
     if column.accepted_values:
         lines.append(f"              accepted_values: [{', '.join(column.accepted_values)}]")
-    for key in ("lookup", "minimum", "maximum", "after"):
+    for key in ("lookup", "minimum", "maximum", "after", "references"):
         value = getattr(column, key)
         if value is not None:
             lines.append(f"              {key}: {value}")
@@ -75,8 +94,13 @@ def _column_yaml(column: Column) -> list[str]:
         by, ranges = column.range_by
         lines.append(f"              range_by: {{column: {by}, ranges: {{")
         lines[-1] += ", ".join(f"{value}: [{low}, {high}]" for value, low, high in ranges) + "}}"
+    if column.exclusive_minimum:
+        lines.append("              exclusive_minimum: true")
     if column.check_reason:
         lines.append(f"              check_reason: {_q(column.check_reason)}")
+    if column.reference_reasons:
+        deleted, absent = column.reference_reasons
+        lines.append(f"              reference_reasons: {{deleted: {_q(deleted)}, absent: {_q(absent)}}}")
     return lines
 
 
@@ -120,6 +144,9 @@ def render_sources_yaml() -> str:
         "    schema: \"{{ var('schema_prefix', '') }}raw\"",
         "    meta:",
         f"      external_location: {_q(EXTERNAL_LOCATION)}",
+        f"      decimal_magnitude_limit: {DECIMAL_MAGNITUDE_LIMIT:.0f}",
+        f"      integer_magnitude_limit: {INTEGER_MAGNITUDE_LIMIT:.0f}",
+        f"      decimal_reason: {_q(DECIMAL_REASON)}",
         "    tables:",
     ]
     for table in TABLES:
@@ -140,15 +167,37 @@ def render_seeds_yaml() -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
+def quarantining_references(table: Table) -> list[Column]:
+    """The references a table's base model checks (quarantine): the required ones of an entity table."""
+    if table.event_time:
+        return []
+    return [column for column in table.columns if column.references and not column.nullable]
+
+
 def lookup_models(table: Table) -> list[str]:
-    """The staging models a table's base model looks values up in: exchange rates for money, stages."""
+    """The models a table's base model looks values up in: exchange rates for money, stages, and the
+    base models of the tables its required references point to."""
     models = ["stg_crm__exchange_rates"] if table.money else []
-    return models + sorted({f"stg_crm__{column.lookup}" for column in table.columns if column.lookup})
+    models += sorted({f"stg_crm__{column.lookup}" for column in table.columns if column.lookup})
+    return models + sorted({f"base_crm__{column.references}" for column in quarantining_references(table)})
 
 
 def render_table_names_macro() -> str:
     names = ", ".join(f"'{table.name}'" for table in TABLES)
     lookups = ", ".join(f"'{table.name}': {lookup_models(table)}" for table in TABLES if lookup_models(table))
+    events = ", ".join(f"'{table.name}'" for table in TABLES if table.event_time)
+    quarantining = {(table.name, column.name) for table in TABLES for column in quarantining_references(table)}
+    references = ", ".join(
+        f"'{table.name}': ["
+        + ", ".join(
+            f"('{column.name}', '{column.references}', {(table.name, column.name) in quarantining})"
+            for column in table.columns
+            if column.references
+        )
+        + "]"
+        for table in TABLES
+        if any(column.references for column in table.columns)
+    )
     return (
         HEADER.replace("# ", "{# ", 1).replace("\n", " #}\n", 1)
         + "{# The raw tables of the contract (a static list: refs built from it must exist at parse time). #}\n"
@@ -156,7 +205,17 @@ def render_table_names_macro() -> str:
         + f"    {{{{ return([{names}]) }}}}\n"
         + "{%- endmacro %}\n"
         + "\n"
-        + "{# The staging models each base model looks values up in (refs known at parse time). #}\n"
+        + "{# The event tables (incremental, append-only exports): their conflicts resolve in staging. #}\n"
+        + "{% macro raw_event_table_names() -%}\n"
+        + f"    {{{{ return([{events}]) }}}}\n"
+        + "{%- endmacro %}\n"
+        + "\n"
+        + "{# The raw tables each table references: (column, table, quarantining), for audit_crm__orphan_keys. #}\n"
+        + "{% macro raw_table_references(table_name) -%}\n"
+        + f"    {{{{ return({{{references}}}.get(table_name, [])) }}}}\n"
+        + "{%- endmacro %}\n"
+        + "\n"
+        + "{# The models each base model looks values up in (refs known at parse time). #}\n"
         + "{% macro raw_table_lookups(table_name) -%}\n"
         + f"    {{{{ return({{{lookups}}}.get(table_name, [])) }}}}\n"
         + "{%- endmacro %}\n"
@@ -194,15 +253,13 @@ def _key_tests(table: Table, indent: str) -> list[str]:
 
 
 def _event_config(table: Table, unique_key: bool) -> list[str]:
-    """An event table's incremental models (base and stg) name their event time and lookback once, here."""
+    """An event table's models name their event time (base and stg), the incremental staging model its
+    lookback and key, once, here."""
     if not table.event_time:
         return []
-    lines = [
-        "    config:",
-        f"      event_time: {table.event_time}",
-        f"      meta: {{lookback_days: \"{{{{ var('{table.lookback_var}') }}}}\"}}",
-    ]
+    lines = ["    config:", f"      event_time: {table.event_time}"]
     if unique_key:
+        lines.append(f"      meta: {{lookback_days: \"{{{{ var('{table.lookback_var}') }}}}\"}}")
         lines.append(f"      unique_key: [{', '.join(table.primary_key)}]")
     return lines
 
@@ -223,6 +280,10 @@ def _base_model_yaml(table: Table, base_columns: list[tuple[str, str]]) -> str:
     ]
     for name, description in base_columns + list(AUDIT_COLUMNS):
         lines += [f"      - name: {name}", f"        description: {_q(description)}"]
+        if name == "source_row_number":
+            # Each raw row once: a base model that lost its place in the file (an incremental run on
+            # an export whose older rows moved) fails here, and the row accounting says which file.
+            lines.append("        data_tests: [unique]")
     return HEADER + "\n".join(lines) + "\n"
 
 

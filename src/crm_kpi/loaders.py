@@ -2,8 +2,10 @@
 server engine, every column as text like the DuckDB path reads it. PostgreSQL through COPY, Spark
 through its CSV/Parquet reader. `dbt seed` inserts row by row there and is not used for raw data.
 
-Every table of the raw contract is created; a file that is absent gives an empty table, so the
-optional KPIs come out empty rather than failing the build.
+Every table of the raw contract is created; a file that is absent (or zero bytes) gives an empty
+table, so the optional KPIs come out empty rather than failing the build. Each raw row gets its
+1-based position in the file, `source_row_number` (as the DuckDB path reads it), so a quarantined
+row can be found in the file. Columns beyond the contract's are loaded as text and ignored.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class PostgresSettings:
 
 def _raw_file(raw_path: Path, table: Table, raw_format: str) -> Path | None:
     path = raw_path / f"{table.name}.{raw_format}"
-    return path if path.is_file() else None
+    return path if path.is_file() and path.stat().st_size > 0 else None
 
 
 def _csv_stream(path: Path, raw_format: str) -> tuple[list[str], io.TextIOBase]:
@@ -75,8 +77,8 @@ def _csv_stream(path: Path, raw_format: str) -> tuple[list[str], io.TextIOBase]:
         pacsv.write_csv(table, buffer)
         text = io.StringIO(buffer.getvalue().decode("utf-8"))
     else:
-        text = io.StringIO(path.read_text(encoding="utf-8"))
-    header = next(csv.reader([text.readline()]))
+        text = io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")
+    header = [name.strip() for name in next(csv.reader([text.readline()]))]
     return header, text
 
 
@@ -104,17 +106,19 @@ def load_postgres(
         with connection, connection.cursor() as cursor:
             cursor.execute(f'create schema if not exists "{schema}"')
             for table in TABLES:
-                columns = ", ".join(f'"{name}" text' for name in table.column_names)
+                path = _raw_file(raw_path, table, raw_format)
+                header, stream = _csv_stream(path, raw_format) if path else ([], io.StringIO())
+                extra = [name for name in dict.fromkeys(header) if name not in table.column_names]
+                # The row's position in the file: COPY inserts the rows in file order.
+                columns = ", ".join(
+                    ["source_row_number bigint generated always as identity"]
+                    + [f'"{name}" text' for name in table.column_names + extra]
+                )
                 cursor.execute(f'drop table if exists "{schema}"."{table.name}" cascade')
                 cursor.execute(f'create table "{schema}"."{table.name}" ({columns})')
-                path = _raw_file(raw_path, table, raw_format)
                 if path is None:
                     loaded[table.name] = 0
                     continue
-                header, stream = _csv_stream(path, raw_format)
-                unknown = [name for name in header if name not in table.column_names]
-                if unknown:
-                    raise ValueError(f"{path}: columns not in the raw contract for {table.name}: {unknown}")
                 column_list = ", ".join(f'"{name}"' for name in header)
                 cursor.copy_expert(
                     f'copy "{schema}"."{table.name}" ({column_list}) from stdin with (format csv)', stream
@@ -130,14 +134,18 @@ def load_spark(
     raw_path: Path, raw_format: str, spark: Any, schema: str = "raw", progress: Progress = print
 ) -> dict[str, int]:
     """Read every raw table with Spark's reader and save it as a table in `schema` (string columns)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as spark_functions
-    from pyspark.sql.types import StringType, StructField, StructType
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     spark.sql(f"create database if not exists {schema}")
     loaded: dict[str, int] = {}
     for table in TABLES:
         path = _raw_file(raw_path, table, raw_format)
-        string_schema = StructType([StructField(name, StringType(), True) for name in table.column_names])
+        string_schema = StructType(
+            [StructField("source_row_number", LongType(), True)]
+            + [StructField(name, StringType(), True) for name in table.column_names]
+        )
         if path is None:
             frame = spark.createDataFrame([], string_schema)
         elif raw_format == "parquet":
@@ -146,11 +154,12 @@ def load_spark(
         else:
             frame = spark.read.csv(str(path), header=True, inferSchema=False, multiLine=True, escape='"')
         if path is not None:
-            unknown = [name for name in frame.columns if name not in table.column_names]
-            if unknown:
-                raise ValueError(f"{path}: columns not in the raw contract for {table.name}: {unknown}")
+            # The row's position in the file: the reader's partitions come in file order, and
+            # monotonically_increasing_id grows within and across them.
+            in_file_order = Window.orderBy(spark_functions.monotonically_increasing_id())
             frame = frame.select(
-                [
+                [spark_functions.row_number().over(in_file_order).cast("long").alias("source_row_number")]
+                + [
                     spark_functions.col(name)
                     if name in frame.columns
                     else spark_functions.lit(None).cast("string").alias(name)

@@ -9,19 +9,36 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from crm_kpi import manifest
+from crm_kpi import manifest, preflight
 from crm_kpi.measure import run_measured
 from crm_kpi.paths import project_root
 
 
 class DbtFailed(RuntimeError):
     """A dbt command failed; the message lists the failing nodes."""
+
+    def __init__(self, message: str, results: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.results = results or []  # the failing nodes of run_results.json
+
+
+# The row accounting's test: rows in the file = staged + superseded + deleted + quarantined.
+ROW_ACCOUNTING = "audit_crm__row_accounting"
+LOCK_HINT = (
+    "the DuckDB file is locked by another process (a writer, or a reader on a platform that locks "
+    "readers out): `crm-kpi run` builds beside the published file and is not blocked by readers; "
+    "a plain `dbt build` writes the file itself and needs it free"
+)
 
 
 @dataclass
@@ -51,6 +68,18 @@ class BuildSettings:
     full_refresh: bool = False
     # dbt's target/ and logs/ folders; None: the project's own (tests keep theirs apart).
     artifacts_dir: Path | None = None
+    # PostgreSQL/Spark: the prefix of every schema of the build (dbt's var schema_prefix, and the raw
+    # schema the loader fills): `crm-kpi run` builds a PostgreSQL candidate in `_build_*` schemas.
+    schema_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        """Every value that reaches SQL from a user is checked here (and again by dbt's validate_vars)."""
+        if self.as_of_date is not None:
+            check_date(self.as_of_date, "the as-of date")
+        if self.raw_format not in ("csv", "parquet"):
+            raise ValueError(f"raw format {self.raw_format!r}: csv or parquet")
+        if not re.fullmatch(r"[a-z0-9_]*", self.schema_prefix):
+            raise ValueError(f"schema prefix {self.schema_prefix!r}: lower-case letters, digits and underscores")
 
     @property
     def spark_dir(self) -> Path:
@@ -87,7 +116,24 @@ class BuildSettings:
         dbt_vars = dict(self.extra_vars)
         if self.as_of_date:
             dbt_vars["as_of_date"] = self.as_of_date
+        if self.schema_prefix:
+            dbt_vars["schema_prefix"] = self.schema_prefix
         return dbt_vars
+
+
+def check_date(value: str, what: str) -> str:
+    """A date YYYY-MM-DD inside the raw contract's plausible window, or ValueError saying why."""
+    from crm_kpi.contract import EARLIEST_PLAUSIBLE_DATE, LATEST_PLAUSIBLE_DATE
+
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a date YYYY-MM-DD") from None
+    if not EARLIEST_PLAUSIBLE_DATE <= value <= LATEST_PLAUSIBLE_DATE:
+        raise ValueError(f"{what} {value} is outside {EARLIEST_PLAUSIBLE_DATE} to {LATEST_PLAUSIBLE_DATE}")
+    return value
 
 
 def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
@@ -110,6 +156,7 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
         workdir.mkdir(parents=True, exist_ok=True)
     returncode, seconds, peak = run_measured(command, env={**os.environ, **settings.environment()}, cwd=workdir)
     outcome = DbtOutcome(" ".join(args), seconds, peak_rss_mib=peak)
+    failed: list[dict[str, Any]] = []
     if results_file.exists():
         for node in json.loads(results_file.read_text(encoding="utf-8")).get("results", []):
             resource_type = node.get("unique_id", "node").split(".")[0]
@@ -119,10 +166,28 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
                 outcome.model_seconds[node["unique_id"].split(".")[-1]] = float(node.get("execution_time", 0))
             if status in {"error", "fail", "runtime error"}:
                 outcome.failures.append(f"{node.get('unique_id')} ({status}): {_short(node.get('message'))}")
+                failed.append(node)
     if returncode != 0:
-        details = "\n  ".join(outcome.failures) or "see the dbt log above"
-        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {returncode}):\n  {details}")
+        details = "\n  ".join(outcome.failures) or _log_tail(settings)
+        if "Could not set lock on file" in details or "Conflicting lock" in details:
+            details += f"\n  ({LOCK_HINT})"
+        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {returncode}):\n  {details}", failed)
     return outcome
+
+
+def _log_tail(settings: BuildSettings) -> str:
+    """dbt's own error when no node failed (a failure before any node ran: a hook, a compilation):
+    the lines of its log from the last "Encountered an error"."""
+    log = (settings.artifacts_dir or project_root()) / "logs" / "dbt.log"
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-400:]
+    except OSError:
+        return "see the dbt log above"
+    starts = [index for index, line in enumerate(lines) if "Encountered an error" in line]
+    if not starts:
+        return "see the dbt log above"
+    kept = [re.sub(r"^.*?\[\w+\]: ", "", line).strip() for line in lines[starts[-1] + 1 : starts[-1] + 12]]
+    return "\n  ".join(line for line in kept if line and not line.startswith("> ")) or "see the dbt log above"
 
 
 def _short(message: str | None) -> str:
@@ -132,19 +197,13 @@ def _short(message: str | None) -> str:
     return " ".join(kept)[:600]
 
 
-class RawExportError(ValueError):
-    """The raw export folder does not hold what the raw contract requires."""
+RawExportError = preflight.RawExportError
 
 
-def check_raw_folder(raw_path: Path, raw_format: str) -> None:
-    """Fail fast, naming the files, when the folder lacks a required table of the raw contract."""
-    from crm_kpi.contract import REQUIRED_TABLES
-
-    if not raw_path.is_dir():
-        raise RawExportError(f"raw export folder {raw_path} does not exist")
-    missing = [f"{name}.{raw_format}" for name in REQUIRED_TABLES if not (raw_path / f"{name}.{raw_format}").is_file()]
-    if missing:
-        raise RawExportError(f"raw export {raw_path} lacks the required file(s): {', '.join(missing)}")
+def check_raw_folder(raw_path: Path, raw_format: str) -> list[str]:
+    """The export checked against the raw contract (crm_kpi.preflight); returns the optional tables
+    whose file is absent or empty."""
+    return preflight.check_raw_folder(raw_path, raw_format)
 
 
 def load_raw(settings: BuildSettings) -> None:
@@ -153,7 +212,13 @@ def load_raw(settings: BuildSettings) -> None:
     if settings.target == "postgres":
         from crm_kpi.loaders import PostgresSettings, load_postgres
 
-        load_postgres(raw_path, settings.raw_format, PostgresSettings.from_environment(), progress=_progress)
+        load_postgres(
+            raw_path,
+            settings.raw_format,
+            PostgresSettings.from_environment(),
+            schema=f"{settings.schema_prefix}raw",
+            progress=_progress,
+        )
     elif settings.target == "spark":
         settings.spark_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "crm_kpi.spark_load", str(raw_path.resolve()), settings.raw_format]
@@ -166,9 +231,12 @@ def _progress(message: str) -> None:
     print(f"[crm-kpi load] {message}", flush=True)
 
 
-def build(settings: BuildSettings) -> list[DbtOutcome]:
-    """Load the raw data (demo seeds on DuckDB, the bulk loader on a server engine) and `dbt build`
-    every model and test."""
+def build(settings: BuildSettings, say: Callable[[str], None] | None = None) -> list[DbtOutcome]:
+    """Check the export against the raw contract, load the raw data (demo seeds on DuckDB, the bulk
+    loader on a server engine) and `dbt build` every model and test. An incremental build whose row
+    accounting does not balance (the export changed before the lookback window: an event added,
+    removed or changed there, which the incremental staging models do not re-read) is redone as a
+    full refresh."""
     if settings.raw_path is not None:
         check_raw_folder(settings.raw_path, settings.raw_format)
     outcomes = []
@@ -177,15 +245,25 @@ def build(settings: BuildSettings) -> list[DbtOutcome]:
     elif settings.raw_path is None:
         outcomes.append(run_dbt(settings, ["seed", "--full-refresh"]))
     refresh = ["--full-refresh"] if settings.full_refresh else []
-    outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed", *refresh]))
+    try:
+        outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed", *refresh]))
+    except DbtFailed as error:
+        unbalanced = any(ROW_ACCOUNTING in str(node.get("unique_id")) for node in error.results)
+        if settings.full_refresh or not unbalanced:
+            raise
+        (say or _progress)(
+            "the row accounting does not balance after the incremental build (the export changed before "
+            "the lookback window): rebuilding from scratch"
+        )
+        outcomes.append(run_dbt(settings, ["build", "--exclude", "resource_type:seed", "--full-refresh"]))
     return outcomes
 
 
 QUARANTINE_SQL = "select table_name, count(*) from audit.audit_crm__quarantined_rows group by 1 order by 1"
 
 
-def _query(settings: BuildSettings, sql: str) -> list[tuple[object, ...]]:
-    """Rows of a query on the built warehouse (DuckDB file or PostgreSQL)."""
+def query_with_columns(settings: BuildSettings, sql: str) -> tuple[list[str], list[tuple[object, ...]]]:
+    """The column names and rows of a query on the built warehouse (DuckDB file or PostgreSQL)."""
     if settings.target == "postgres":
         from crm_kpi.loaders import PostgresSettings
 
@@ -193,23 +271,29 @@ def _query(settings: BuildSettings, sql: str) -> list[tuple[object, ...]]:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
-                return list(cursor.fetchall())
+                return [str(column[0]) for column in cursor.description], list(cursor.fetchall())
         finally:
             connection.close()
     import duckdb
 
     with duckdb.connect(str(settings.db_path), read_only=True) as duck:
-        return duck.execute(sql).fetchall()
+        result = duck.execute(sql)
+        return [str(column[0]) for column in result.description or []], result.fetchall()
+
+
+def query(settings: BuildSettings, sql: str) -> list[tuple[object, ...]]:
+    """Rows of a query on the built warehouse (DuckDB file or PostgreSQL)."""
+    return query_with_columns(settings, sql)[1]
 
 
 def mart_row_counts(settings: BuildSettings) -> dict[str, int]:
     """Rows of every mart the manifest lists, by name."""
     counts: dict[str, int] = {}
     for mart in settings.marts():
-        rows = _query(settings, f'select count(*) from marts."{mart.name}"')
+        rows = query(settings, f'select count(*) from marts."{mart.name}"')
         counts[mart.name] = int(str(rows[0][0]))
     return counts
 
 
 def quarantine_counts(settings: BuildSettings) -> dict[str, int]:
-    return {str(name): int(str(count)) for name, count in _query(settings, QUARANTINE_SQL)}
+    return {str(name): int(str(count)) for name, count in query(settings, QUARANTINE_SQL)}

@@ -3,12 +3,14 @@ export holding only the required tables builds with empty optional KPIs."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import Warehouse, build_warehouse
+from crm_kpi.paths import project_root
 from crm_kpi.runner import BuildSettings, DbtFailed, RawExportError, run_dbt
 
 pytestmark = pytest.mark.slow
@@ -50,18 +52,35 @@ def test_external_csv_export_gives_identical_marts(
 def test_every_raw_row_is_staged_superseded_deleted_or_quarantined(demo_warehouse: Warehouse) -> None:
     rows = _sorted_rows(demo_warehouse.db_path, "audit.audit_crm__row_accounting")
     assert rows, "no row accounting"
-    for table, raw, staged, superseded, deleted, quarantined, balanced in rows:
-        assert balanced and raw == staged + superseded + deleted + quarantined, table
+    assert len(rows) == 24
+    for table, _file, present, raw, staged, superseded, deleted, quarantined, balanced in rows:
+        assert present and balanced and raw == staged + superseded + deleted + quarantined, table
 
 
 def test_quarantine_names_table_record_column_and_reason(demo_warehouse: Warehouse) -> None:
     with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as connection:
         rows = connection.execute(
-            "select table_name, record_id, column_name, reason from audit.audit_crm__quarantined_rows"
+            "select table_name, source_file, source_row_number, record_id, column_name, raw_value, reason "
+            "from audit.audit_crm__quarantined_rows order by all"
         ).fetchall()
-    assert rows, "the demo set holds deliberately invalid rows; none was quarantined"
-    for table, record_id, column, reason in rows:
-        assert table and record_id and column and reason
+    # The demo's four deliberately invalid rows, and the line items of its four soft-deleted deals.
+    deleted_deal = "opportunity_id points to a soft-deleted opportunities record"
+    no_rate = "no exchange rate to USD on or before the event date"
+    assert [(row[0], row[1], row[2], row[4], row[6]) for row in rows] == [
+        ("activities", "seeds/demo/activities.csv", 1, "occurred_at", "cannot parse as timestamp"),
+        ("campaign_spend", "seeds/demo/campaign_spend.csv", 731, "currency", no_rate),
+        ("leads", "seeds/demo/leads.csv", 42, "channel", "unknown value"),
+        ("opportunity_line_items", "seeds/demo/opportunity_line_items.csv", 505, "opportunity_id", deleted_deal),
+        ("opportunity_line_items", "seeds/demo/opportunity_line_items.csv", 509, "opportunity_id", deleted_deal),
+        ("opportunity_line_items", "seeds/demo/opportunity_line_items.csv", 515, "opportunity_id", deleted_deal),
+        ("opportunity_line_items", "seeds/demo/opportunity_line_items.csv", 525, "opportunity_id", deleted_deal),
+        ("survey_responses", "seeds/demo/survey_responses.csv", 1, "score", "score out of range (nps 0-10, csat 1-10)"),
+    ]  # fmt: skip
+    for table, _file, row_number, record_id, _column, _value, _reason in rows:
+        # The row the number points to is the row refused (the CSV's data rows, numbered from 1).
+        with open(project_root() / "seeds" / "demo" / f"{table}.csv", encoding="utf-8", newline="") as handle:
+            in_file = list(csv.reader(handle))[row_number]
+        assert in_file[0] == str(record_id).split("|")[0], (table, row_number)
 
 
 def test_export_with_only_required_tables_builds_with_empty_optional_kpis(tmp_path: Path) -> None:
@@ -72,7 +91,8 @@ def test_export_with_only_required_tables_builds_with_empty_optional_kpis(tmp_pa
     funnel = _sorted_rows(db, "marts.kpi_funnel_conversion")
     assert sum(row[2] for row in funnel) == 2  # lead_3 is quarantined (channel tv), lead_4 soft-deleted
     quarantined = _sorted_rows(db, "audit.audit_crm__quarantined_rows")
-    assert quarantined == [("leads", "lead_3", "channel", "tv", "unknown value")]
+    leads_file = str(FIXTURES / "required_tables_only" / "leads.csv")
+    assert quarantined == [("leads", leads_file, 3, "lead_3", "channel", "tv", "unknown value")]
 
 
 def test_missing_required_table_fails_with_the_file_named(tmp_path: Path) -> None:

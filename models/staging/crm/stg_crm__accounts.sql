@@ -12,7 +12,7 @@ final as (
         employees,
         region,
         country,
-        owner_user_id,
+        {{ crm_kpi.live_reference('owner_user_id', 'users') }} as owner_user_id,
         created_at,
         updated_at
     from latest_rows

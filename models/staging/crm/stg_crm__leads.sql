@@ -8,9 +8,9 @@ final as (
     select
         lead_id,
         created_at,
-        source_campaign_id,
+        {{ crm_kpi.live_reference('source_campaign_id', 'campaigns') }} as source_campaign_id,
         channel,
-        owner_user_id,
+        {{ crm_kpi.live_reference('owner_user_id', 'users') }} as owner_user_id,
         region,
         country,
         company,
@@ -20,8 +20,8 @@ final as (
         phone,
         {{ dbt.hash("coalesce(lower(email), lead_id)") }} as lead_person_key,
         status,
-        converted_account_id,
-        converted_opportunity_id,
+        {{ crm_kpi.live_reference('converted_account_id', 'accounts') }} as converted_account_id,
+        {{ crm_kpi.live_reference('converted_opportunity_id', 'opportunities') }} as converted_opportunity_id,
         converted_at,
         updated_at
     from latest_rows

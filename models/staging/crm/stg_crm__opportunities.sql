@@ -9,7 +9,7 @@ final as (
         opportunity_id,
         account_id,
         owner_user_id,
-        source_lead_id,
+        {{ crm_kpi.live_reference('source_lead_id', 'leads') }} as source_lead_id,
         opportunity_type,
         created_at,
         close_date,
@@ -18,7 +18,7 @@ final as (
         original_amount,
         original_currency,
         lost_reason,
-        competitor_id,
+        {{ crm_kpi.live_reference('competitor_id', 'competitors') }} as competitor_id,
         updated_at,
         exchange_rate
     from latest_rows

@@ -7,8 +7,8 @@ latest_rows as (
 final as (
     select
         quota_id,
-        user_id,
-        team_id,
+        {{ crm_kpi.live_reference('user_id', 'users') }} as user_id,
+        {{ crm_kpi.live_reference('team_id', 'teams') }} as team_id,
         month_start,
         amount,
         original_amount,

@@ -9,7 +9,7 @@ final as (
         response_id,
         survey_type,
         account_id,
-        product_id,
+        {{ crm_kpi.live_reference('product_id', 'products') }} as product_id,
         responded_at,
         score
     from latest_rows

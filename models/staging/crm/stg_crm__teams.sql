@@ -8,7 +8,7 @@ final as (
     select
         team_id,
         team_name,
-        manager_user_id,
+        {{ crm_kpi.live_reference('manager_user_id', 'users') }} as manager_user_id,
         region,
         updated_at
     from latest_rows

@@ -10,7 +10,7 @@ final as (
         full_name,
         email,
         role,
-        manager_user_id,
+        {{ crm_kpi.live_reference('manager_user_id', 'users') }} as manager_user_id,
         region,
         country,
         hired_on,

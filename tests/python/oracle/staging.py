@@ -1,7 +1,8 @@
 """Staging in pandas: every raw CSV read as text, each column parsed and checked by the raw contract
-(src/crm_kpi/contract.py: types, enumerations, required values, ranges, lookups), the refused rows dropped,
-money converted with the exchange rates, re-exports and soft deletes resolved. Written from the raw
-contract (../shared/RAW_CONTRACT.md), never from the staging SQL."""
+(src/crm_kpi/contract.py: types, enumerations, required values, ranges, lookups, plausible dates, finite
+numbers, references), the refused rows dropped, money converted with the exchange rates, conflicting
+duplicates refused, re-exports and soft deletes resolved, dangling nullable references cleared. Written
+from the raw contract (../shared/RAW_CONTRACT.md and the notes in contract.py), never from the staging SQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_kpi.contract import BOOLEAN, DATE, DECIMAL, INTEGER, TABLES_BY_NAME, TIMESTAMP, Column, Table
+from crm_kpi.contract import (
+    BOOLEAN,
+    DATE,
+    DECIMAL,
+    DECIMAL_MAGNITUDE_LIMIT,
+    EARLIEST_PLAUSIBLE_DATE,
+    INTEGER,
+    INTEGER_MAGNITUDE_LIMIT,
+    LATEST_PLAUSIBLE_DATE,
+    TABLES_BY_NAME,
+    TIMESTAMP,
+    Column,
+    Table,
+)
 
 Raw = dict[str, pd.DataFrame]
 
@@ -53,9 +67,9 @@ def parse_decimals(values: pd.Series) -> pd.Series:
 
 
 def parse_integers(values: pd.Series) -> pd.Series:
-    """Decimal numbers with an integral value (`12` or `12.0`; `12.5` does not parse)."""
+    """Decimal numbers with an integral value below the magnitude limit (`12` or `12.0`; `12.5` does not parse)."""
     numbers = parse_decimals(values)
-    return numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
+    return numbers.where(numbers.isna() | ((numbers == np.floor(numbers)) & (numbers.abs() < INTEGER_MAGNITUDE_LIMIT)))
 
 
 def parse_booleans(values: pd.Series) -> pd.Series:
@@ -121,11 +135,19 @@ def quarantine_mask(table: Table, typed: pd.DataFrame, invalid: pd.DataFrame, ra
     """Rows that fail a value check of the contract: unparsable, unknown enum or lookup value, missing required
     value, none of a one-of group, a number out of its range, an end not after its start."""
     bad = invalid.any(axis=1)
+    earliest, latest = pd.Timestamp(EARLIEST_PLAUSIBLE_DATE), pd.Timestamp(LATEST_PLAUSIBLE_DATE)
     for column in table.columns:
         if not column.nullable:
             bad |= raw[column.name].isna()
         value = typed[column.name]
-        if column.minimum is not None:
+        if column.type == DECIMAL:
+            bad |= value.notna() & ~(value.abs() < DECIMAL_MAGNITUDE_LIMIT)
+        if column.type in (DATE, TIMESTAMP):
+            day = value.dt.normalize()
+            bad |= value.notna() & ((day < earliest) | (day > latest))
+        if column.minimum is not None and column.exclusive_minimum:
+            bad |= value.notna() & (value <= column.minimum)
+        elif column.minimum is not None:
             bad |= value.notna() & (value < column.minimum)
         if column.maximum is not None:
             bad |= value.notna() & (value > column.maximum)
@@ -140,14 +162,15 @@ def quarantine_mask(table: Table, typed: pd.DataFrame, invalid: pd.DataFrame, ra
     return bad
 
 
-def stage_table(
+def check_table(
     table: Table,
     raw: pd.DataFrame,
     rates: pd.DataFrame,
     reporting_currency: str,
     stage_names: frozenset[str],
-) -> pd.DataFrame:
-    """Staging of one raw table: value checks (quarantine), money conversion, re-exports, soft deletes."""
+) -> tuple[pd.DataFrame, pd.Series]:
+    """One raw table typed, money converted, with the mask of its refused rows: value checks, then
+    conflicting duplicates of an entity table (rows of one key and version that differ once parsed)."""
     raw = raw.copy()
     for name in table.column_names:
         if name not in raw.columns:
@@ -168,22 +191,92 @@ def stage_table(
             bad |= typed[money].notna() & rate.isna()
             typed[f"original_{money}"] = typed[money]
             typed[money] = typed[money] * rate
-        typed["original_currency"] = typed["currency"]
+        typed["original_currency"] = typed["currency"].str.strip().str.upper()
+    if not table.event_time and table.primary_key:
+        bad |= _conflicting(table, typed, ~bad)
+    return typed, bad
 
+
+def _compared(table: Table) -> list[str]:
+    """The columns whose values make two rows of one record different (money as exported)."""
+    skipped = {*table.primary_key, "updated_at"}
+    return [
+        f"original_{name}" if name in table.money or (table.money and name == "currency") else name
+        for name in table.column_names
+        if name not in skipped
+    ]
+
+
+def _conflicting(table: Table, typed: pd.DataFrame, valid: pd.Series) -> pd.Series:
+    """Valid rows of an entity record whose rows with the same version (updated_at, if any) differ."""
+    group = [*table.primary_key, *(["updated_at"] if "updated_at" in table.column_names else [])]
+    result = pd.Series(False, index=typed.index)
+    rows = typed[valid]
+    if rows.empty:
+        return result
+    values = rows[_compared(table)].astype(str).agg("|".join, axis=1)
+    variants = values.groupby([rows[name] for name in group], dropna=False).transform("nunique")
+    result[variants.index] = variants > 1
+    return result
+
+
+def resolve_table(table: Table, typed: pd.DataFrame, bad: pd.Series) -> pd.DataFrame:
+    """The staged rows: valid rows, one per record (the latest version; of an event's rows that differ,
+    the one whose values sort last), soft-deleted records removed."""
     staged = typed[~bad]
-    if "updated_at" in table.column_names and table.primary_key:
-        staged = staged.sort_values("updated_at", kind="stable").drop_duplicates(list(table.primary_key), keep="last")
+    if table.primary_key and not staged.empty:
+        order = ["updated_at"] if "updated_at" in table.column_names else []
+        staged = staged.assign(_values=staged[_compared(table)].astype(str).agg("|".join, axis=1))
+        staged = staged.sort_values([*order, "_values"], kind="stable").drop_duplicates(
+            list(table.primary_key), keep="last"
+        )
+        staged = staged.drop(columns="_values")
     if "is_deleted" in table.column_names:
         staged = staged[~is_true(staged["is_deleted"])]
     return staged.sort_index().reset_index(drop=True)
 
 
+def stage_table(
+    table: Table,
+    raw: pd.DataFrame,
+    rates: pd.DataFrame,
+    reporting_currency: str,
+    stage_names: frozenset[str],
+) -> pd.DataFrame:
+    """Staging of one raw table on its own (no references): value checks, money, conflicts, re-exports,
+    soft deletes."""
+    typed, bad = check_table(table, raw, rates, reporting_currency, stage_names)
+    return resolve_table(table, typed, bad)
+
+
+def _dependency_order() -> list[str]:
+    """The tables, each after the tables its required references point to."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for column in TABLES_BY_NAME[name].columns:
+            if column.references and not column.nullable and not TABLES_BY_NAME[name].event_time:
+                visit(column.references)
+        ordered.append(name)
+
+    for name in TABLES_BY_NAME:
+        visit(name)
+    return ordered
+
+
 def load_raw(raw_dir: Path, reporting_currency: str = "USD") -> Raw:
-    """Every `<table>.csv` in raw_dir, staged; absent tables are empty frames with the contract's columns."""
+    """Every `<table>.csv` in raw_dir, staged; absent tables are empty frames with the contract's columns.
+
+    References (contract.py): a required reference of an entity table to a table that has valid rows
+    must be the key of a staged record there, or the row is refused; a nullable reference of an entity
+    table that is not is cleared; an event table's references are kept as exported."""
     texts: dict[str, pd.DataFrame] = {}
     for name, table in TABLES_BY_NAME.items():
         path = Path(raw_dir) / f"{name}.csv"
-        texts[name] = read_csv_as_text(path) if path.exists() else pd.DataFrame(columns=table.column_names)
+        exists = path.exists() and path.stat().st_size > 0
+        texts[name] = read_csv_as_text(path) if exists else pd.DataFrame(columns=table.column_names)
 
     no_rates = pd.DataFrame(columns=["currency", "rate_date", "rate_to_reporting"])
     rates = stage_table(
@@ -193,7 +286,24 @@ def load_raw(raw_dir: Path, reporting_currency: str = "USD") -> Raw:
     stage_names = frozenset(stages["stage"].dropna())
 
     staged: Raw = {"exchange_rates": rates, "stages": stages}
+    has_records: dict[str, bool] = {"exchange_rates": not rates.empty, "stages": not stages.empty}
+    for name in _dependency_order():
+        if name in staged:
+            continue
+        table = TABLES_BY_NAME[name]
+        typed, bad = check_table(table, texts[name], rates, reporting_currency, stage_names)
+        for column in table.columns:
+            if column.references and not column.nullable and not table.event_time and has_records[column.references]:
+                parent = TABLES_BY_NAME[column.references]
+                live = set(staged[column.references][parent.primary_key[0]].dropna())
+                bad |= ~bad & ~typed[column.name].isin(live)
+        has_records[name] = bool((~bad).any())
+        staged[name] = resolve_table(table, typed, bad)
     for name, table in TABLES_BY_NAME.items():
-        if name not in staged:
-            staged[name] = stage_table(table, texts[name], rates, reporting_currency, stage_names)
+        for column in table.columns:
+            if column.references and column.nullable and not table.event_time and has_records[column.references]:
+                parent = TABLES_BY_NAME[column.references]
+                live = set(staged[column.references][parent.primary_key[0]].dropna())
+                frame = staged[name]
+                staged[name] = frame.assign(**{column.name: frame[column.name].where(frame[column.name].isin(live))})
     return staged

@@ -1,7 +1,12 @@
 with
 
 latest_rows as (
-    {{ crm_kpi.dedupe_latest(ref('base_crm__activities'), ['activity_id'], where=crm_kpi.valid_rows_in_window(ref('base_crm__activities'), ['activity_id'])) }}
+    {{ crm_kpi.dedupe_latest(
+        ref('base_crm__activities'),
+        ['activity_id'],
+        where=crm_kpi.valid_rows_in_window(ref('base_crm__activities'), ['activity_id']),
+        then_by=crm_kpi.event_row_order('activities'),
+    ) }}
 ),
 
 final as (

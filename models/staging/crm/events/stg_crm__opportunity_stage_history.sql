@@ -1,7 +1,12 @@
 with
 
 latest_rows as (
-    {{ crm_kpi.dedupe_latest(ref('base_crm__opportunity_stage_history'), ['opportunity_id', 'changed_at'], where=crm_kpi.valid_rows_in_window(ref('base_crm__opportunity_stage_history'), ['opportunity_id', 'changed_at'])) }}
+    {{ crm_kpi.dedupe_latest(
+        ref('base_crm__opportunity_stage_history'),
+        ['opportunity_id', 'changed_at'],
+        where=crm_kpi.valid_rows_in_window(ref('base_crm__opportunity_stage_history'), ['opportunity_id', 'changed_at']),
+        then_by=crm_kpi.event_row_order('opportunity_stage_history'),
+    ) }}
 ),
 
 final as (

@@ -1,0 +1,204 @@
+"""Write-audit-publish, proven by fault injection: a failing dbt test, a failed expectation, a build killed
+with SIGKILL half-way and a platform that refuses to replace an open file each leave the published
+DuckDB warehouse byte for byte as it was, and fully readable; a reader holding the published file keeps
+its snapshot and does not block the build; a second run at once stops with a message; an incremental
+run starts from a copy of the published file and publishes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crm_kpi import cli, expectations, job, publish, runner
+from crm_kpi.paths import project_root
+
+pytestmark = pytest.mark.slow
+
+REQUIRED = Path(__file__).parent / "fixtures" / "required_tables_only"
+NEW_LEAD = "lead_9,2025-02-01T10:00:00Z,,referral,usr_1,emea,DE,,,,,,new,,,,2025-02-01T10:00:00Z,\n"
+
+
+def _export(folder: Path, extra_leads: int = 0) -> Path:
+    """The required-tables fixture, with `extra_leads` more leads (each run's export differs)."""
+    shutil.copytree(REQUIRED, folder)
+    with open(folder / "leads.csv", "a", encoding="utf-8") as leads:
+        for number in range(extra_leads):
+            leads.write(NEW_LEAD.replace("lead_9", f"lead_9{number}"))
+    return folder
+
+
+def _settings(db_path: Path, raw: Path, artifacts: Path, **changes: object) -> runner.BuildSettings:
+    return runner.BuildSettings(db_path=db_path, raw_path=raw, artifacts_dir=artifacts, quiet=True, **changes)  # type: ignore[arg-type]
+
+
+def _state(db_path: Path) -> tuple[str, int]:
+    """The published file's checksum, and its lead count read through a fresh read-only connection."""
+    digest = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        row = connection.execute("select count(*) from marts.fct_leads").fetchone()
+        assert connection.execute("select count(*) from marts.kpi_funnel_conversion").fetchone() is not None
+    return digest, int(row[0]) if row else -1
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse published by `crm-kpi run` from the required-tables export (2 leads staged)."""
+    folder = tmp_path_factory.mktemp("first")
+    db_path = folder / "warehouse" / "crm_kpi.duckdb"
+    job.run(_settings(db_path, _export(folder / "raw"), folder / "build"), print)
+    return db_path
+
+
+@pytest.fixture()
+def published(first_build: Path, tmp_path: Path) -> tuple[Path, tuple[str, int]]:
+    """This test's own copy of the published warehouse (same file name: the catalog name), and its state."""
+    db_path = tmp_path / "warehouse" / first_build.name
+    db_path.parent.mkdir()
+    shutil.copyfile(first_build, db_path)
+    state = _state(db_path)
+    assert state[1] == 2
+    return db_path, state
+
+
+def test_a_failing_dbt_test_publishes_nothing(published: tuple[Path, tuple[str, int]], tmp_path: Path) -> None:
+    """A copy of the project with one more singular test, failing on the new export's leads."""
+    db_path, before = published
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds", "analyses"):
+        source = project_root() / name
+        (shutil.copytree if source.is_dir() else shutil.copyfile)(source, project / name)
+    (project / "tests" / "assert_injected_failure.sql").write_text(
+        "select lead_id from {{ ref('stg_crm__leads') }} where lead_id like 'lead_9%'\n", encoding="utf-8"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRM_KPI_PROJECT_DIR", str(project))
+        with pytest.raises(job.JobFailed) as failed:
+            job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
+    message = str(failed.value)
+    assert "assert_injected_failure failed for 1 row(s)" in message
+    assert "{'lead_id': 'lead_90'}" in message  # the failing row, read from the audit schema of the build
+    assert f"Nothing was published: {db_path} is unchanged" in message
+    assert _state(db_path) == before
+
+
+def test_a_failed_expectation_publishes_nothing(published: tuple[Path, tuple[str, int]], tmp_path: Path) -> None:
+    db_path, before = published
+    from great_expectations import expectations as gxe
+
+    real = expectations.build_suite
+
+    def with_an_impossible_expectation(mart):  # type: ignore[no-untyped-def]
+        suite = real(mart)
+        suite.expectations.append(gxe.ExpectTableRowCountToEqual(value=-1))
+        return suite
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(expectations, "build_suite", with_an_impossible_expectation)
+        with pytest.raises(job.JobFailed, match=r"Great Expectations: \d+ failed expectation"):
+            job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
+    assert _state(db_path) == before
+
+
+def test_a_build_killed_half_way_publishes_nothing(published: tuple[Path, tuple[str, int]], tmp_path: Path) -> None:
+    db_path, before = published
+    raw = _export(tmp_path / "second", 1)
+    log = tmp_path / "run.log"
+    command = [sys.executable, "-m", "crm_kpi.cli", "run", "--db", str(db_path), "--raw-path", str(raw)]
+    env = {**os.environ, "PYTHONPATH": str(project_root() / "src")}
+    with open(log, "w", encoding="utf-8") as output:
+        run = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while "created sql table model staging.base_crm__users" not in log.read_text(encoding="utf-8"):
+            assert run.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.2)
+        os.killpg(run.pid, signal.SIGKILL)  # the job and its dbt process, mid-build
+        run.wait()
+    _wait_until_gone(run.pid)
+    assert publish.candidate_path(db_path).exists(), "the kill came while the candidate was being built"
+    assert _state(db_path) == before
+    # The killed run left no lock: the next run builds and publishes.
+    job.run(_settings(db_path, raw, tmp_path / "third_build"), print)
+    assert _state(db_path)[1] == 3
+
+
+def _wait_until_gone(group: int) -> None:
+    """Until no process of the killed group is left (the dbt child dies a moment after its parent)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"process group {group} still alive")
+
+
+def test_a_reader_keeps_its_snapshot_and_does_not_block(
+    published: tuple[Path, tuple[str, int]], tmp_path: Path
+) -> None:
+    db_path, before = published
+    reader_code = (
+        "import duckdb, sys\n"
+        f"connection = duckdb.connect({str(db_path)!r}, read_only=True)\n"
+        "count = lambda: connection.execute('select count(*) from marts.fct_leads').fetchone()[0]\n"
+        "print(count(), flush=True)\n"
+        "sys.stdin.readline()\n"
+        "print(count(), flush=True)\n"
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", reader_code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "2"
+        result = job.run(_settings(db_path, _export(tmp_path / "second", 2), tmp_path / "second_build"), print)
+        reader.stdin.write("again\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "2", "the reader keeps the snapshot it opened"
+    finally:
+        reader.kill()
+        reader.wait()
+    assert _state(db_path)[1] == 4, "a new reader sees the published build"
+    # The run was incremental: it started from a copy of the published file.
+    assert result.publication is not None and result.publication.copied_bytes > 0
+
+
+def test_a_second_run_at_once_stops_with_a_message(published: tuple[Path, tuple[str, int]], tmp_path: Path) -> None:
+    db_path, before = published
+    locked = r"another crm-kpi run is building .*crm_kpi\.duckdb \(pid \d+"
+    with publish.duckdb_run_lock(db_path), pytest.raises(publish.RunLocked, match=locked):
+        job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
+    assert _state(db_path) == before
+
+
+def test_a_platform_that_refuses_to_replace_an_open_file_keeps_the_build_aside(
+    published: tuple[Path, tuple[str, int]], tmp_path: Path
+) -> None:
+    """As on Windows, where a reader's open file cannot be replaced: the validated build stays aside,
+    `crm-kpi publish` publishes it once the readers are gone."""
+    db_path, before = published
+    real_replace = os.replace
+
+    def refuse(source: object, target: object) -> None:
+        if Path(str(target)) == db_path:
+            raise PermissionError(13, "The process cannot access the file because it is being used by another process")
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(publish.os, "replace", refuse)
+        with pytest.raises(publish.PublishError, match=r"a reader holds it open.*kept in .*crm-kpi publish"):
+            job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
+    assert _state(db_path) == before
+    assert cli.main(["publish", "--db", str(db_path)]) == 0
+    assert _state(db_path)[1] == 3
+    assert not publish.build_dir(db_path).exists()
