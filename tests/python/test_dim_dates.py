@@ -40,7 +40,6 @@ def gregorian_to_jalaali(day: date) -> tuple[int, int, int]:
     return persian_year, (day_of_year - 186) // 30 + 7, (day_of_year - 186) % 30 + 1
 
 
-
 @pytest.mark.slow
 def test_calendars_match_python(demo_warehouse) -> None:  # type: ignore[no-untyped-def]
     frame = demo_warehouse.frame("dim_dates")
