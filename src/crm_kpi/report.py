@@ -393,8 +393,9 @@ def render_views(db_path: Path, marts: Sequence[Mart], views: Sequence[View] = V
         for view in views:
             mart = resolve(view, marts)
             if mart is None or mart.name not in tables:
-                needs = f"a mart answering {', '.join(view.kpis)} with the columns {', '.join(view.columns)}"
-                where = f"mart {view.mart}" if view.mart else needs
+                columns_needed = f"with the columns {', '.join(view.columns)}"
+                answering = f"a mart answering {', '.join(view.kpis)}"
+                where = f"the mart {view.mart} {columns_needed}" if view.mart else f"{answering} {columns_needed}"
                 body = (
                     f'<div class="pending" data-view-pending="{view.key}"><strong>Not built yet.</strong> '
                     f"This view draws once {html.escape(where)} is in the warehouse.</div>"
@@ -463,3 +464,47 @@ def status_of(dom: str) -> Mapping[str, Any]:
     """The JSON status the page writes into `<pre id="report-status">` once it has rendered."""
     start = dom.index('id="report-status">') + len('id="report-status">')
     return dict(json.loads(html.unescape(dom[start : dom.index("</pre>", start)])))
+
+
+# --- headless Chromium (the test's browser, and the README's screenshot) ----------------------------------
+
+CHROMIUM_BINARIES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "chrome")
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--virtual-time-budget=30000",
+)  # fmt: skip
+
+
+def chromium_binary() -> str | None:
+    """Debian's `chromium-headless-shell` (apt-get install chromium-headless-shell), or another Chromium."""
+    import shutil
+
+    return next((found for name in CHROMIUM_BINARIES if (found := shutil.which(name))), None)
+
+
+def _chromium(arguments: Sequence[str], timeout: float) -> str:
+    import subprocess
+    import tempfile
+
+    binary = chromium_binary()
+    if binary is None:
+        raise FileNotFoundError("no Chromium: apt-get install chromium-headless-shell")
+    with tempfile.TemporaryDirectory(prefix="crm_kpi_chromium_") as profile:
+        command = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+def render_dom(html_path: Path, timeout: float = 180) -> str:
+    """The page's DOM after its scripts ran (`--dump-dom`, with a virtual time budget for the charts)."""
+    return _chromium(["--dump-dom", html_path.resolve().as_uri()], timeout)
+
+
+def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 3400, scale: float = 0.5) -> Path:
+    """A PNG of the page's top `height` CSS pixels, scaled down by `scale` (a small file for the README)."""
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    arguments = [f"--window-size={width},{height}", f"--force-device-scale-factor={scale}"]
+    _chromium([*arguments, f"--screenshot={png_path.resolve()}", html_path.resolve().as_uri()], timeout=180)
+    return png_path
