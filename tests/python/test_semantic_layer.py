@@ -84,8 +84,8 @@ def _compare(metrics: pd.DataFrame, mart: pd.DataFrame, keys: list[str], pairs: 
     joined = metrics.merge(mart, on=keys, how="inner", suffixes=("_mf", "_mart"))
     assert len(joined) == len(metrics), f"{len(metrics) - len(joined)} metric rows have no mart row"
     for metric, column in pairs.items():
-        left = f"{metric}_mf" if metric == column else metric
-        right = f"{column}_mart" if metric == column else column
+        left = f"{metric}_mf" if metric in mart.columns and metric not in keys else metric
+        right = f"{column}_mart" if column in metrics.columns and column not in keys else column
         same = [_close(a, b, column) for a, b in zip(joined[left], joined[right], strict=True)]
         differing = joined[[not equal for equal in same]]
         assert differing.empty, f"{metric} != {column}:\n{differing[[*keys, left, right]].head()}"
