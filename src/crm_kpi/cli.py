@@ -9,6 +9,8 @@ crm-kpi validate    run the Great Expectations suites on a built warehouse
 crm-kpi benchmark   time the build of a data set size against a hand-written floor; print and save figures
 crm-kpi render-yaml rewrite the sources/seeds YAML rendered from the raw contract
 crm-kpi catalogue   the KPI catalogue index: each KPI with its mart, columns, grain and tests, or "not built yet"
+crm-kpi powerbi     write a Power BI Project (.pbip, semantic model in TMDL) generated from the dbt manifest
+crm-kpi report      write the offline KPI report (one self-contained HTML page) from the built DuckDB warehouse
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crm_kpi.paths import project_root
+
+if TYPE_CHECKING:
+    from crm_kpi import manifest
 
 
 def _log(message: str) -> None:
@@ -219,6 +225,67 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return 1 if issues else 0
 
 
+def _parsed_marts(root: Path) -> list[manifest.Mart] | None:
+    """`dbt parse` into the project's target/, then every mart the manifest declares (None if the parse failed)."""
+    from crm_kpi import runner
+
+    settings = runner.BuildSettings(db_path=root / "warehouse" / "crm_kpi.duckdb", quiet=True)
+    try:
+        runner.run_dbt(settings, ["parse"])
+    except runner.DbtFailed as error:
+        _log(str(error))
+        return None
+    return list(settings.marts())
+
+
+def cmd_powerbi(args: argparse.Namespace) -> int:
+    from crm_kpi import exposures, powerbi
+
+    root = project_root()
+    typed = _parsed_marts(root)
+    if typed is None:
+        return 1
+    if args.render_exposures:
+        _log(f"wrote {exposures.write_exposures(root, typed)}")
+        return 0
+    model = powerbi.build_model(typed, currency=exposures.project_var(root, "reporting_currency", "USD"))
+    out = Path(args.out).resolve() if args.out else root / "warehouse" / "powerbi"
+    out.mkdir(parents=True, exist_ok=True)
+    duckdb_file = str(Path(args.duckdb_file).resolve() if args.duckdb_file else root / "warehouse" / "crm_kpi.duckdb")
+    pbip = powerbi.write_project(
+        model, out, postgres_server=args.server, postgres_database=args.database, duckdb_file=duckdb_file
+    )
+    active = sum(relationship.active for relationship in model.relationships)
+    _log(
+        f"wrote {pbip}: {len(model.tables)} tables, {len(model.relationships)} relationships ({active} active), "
+        f"{len(model.measures)} measures"
+    )
+    for skipped in model.skipped:
+        _log(f"no measure for {skipped.table}.{skipped.column}: {skipped.reason}")
+    _log("open it in Power BI Desktop (File > Open > the .pbip); Transform data > Edit parameters sets the connection")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from crm_kpi import report
+
+    root = project_root()
+    marts = _parsed_marts(root)
+    if marts is None:
+        return 1
+    db_path = Path(args.db).resolve() if args.db else root / "warehouse" / "crm_kpi.duckdb"
+    if not db_path.is_file():
+        _log(f"no warehouse at {db_path}: run `crm-kpi run` first")
+        return 1
+    out = Path(args.out).resolve() if args.out else root / "warehouse" / "report" / "kpi_report.html"
+    rendered = report.write_report(db_path, marts, out)
+    for item in rendered:
+        where = f"from {item.mart}" if item.drawn else "not built yet (a note in the page)"
+        _log(f"{item.view.title}: {where}")
+    _log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, self-contained: open it in any browser, offline)")
+    return 0
+
+
 def cmd_render_yaml(args: argparse.Namespace) -> int:
     from crm_kpi.dbt_yaml import write_yaml
 
@@ -293,6 +360,23 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--docs", action="store_true", help="also write the dbt docs front page (__overview__)")
     index.add_argument("--markdown", help="also write the index as a markdown table to this file")
     index.set_defaults(func=cmd_catalogue)
+
+    pbi = commands.add_parser("powerbi", help="write a Power BI Project (TMDL) generated from the dbt manifest")
+    pbi.add_argument("--out", help="output folder (default: warehouse/powerbi)")
+    pbi.add_argument("--server", default="localhost:5432", help="PostgreSQL server host:port (parameter default)")
+    pbi.add_argument("--database", default="crm_kpi", help="PostgreSQL database (parameter default)")
+    pbi.add_argument("--duckdb-file", help="DuckDB file for the DuckDB connection (default: warehouse/crm_kpi.duckdb)")
+    pbi.add_argument(
+        "--render-exposures",
+        action="store_true",
+        help="only rewrite models/exposures.yml (the report and the Power BI model as dbt exposures)",
+    )
+    pbi.set_defaults(func=cmd_powerbi)
+
+    rep = commands.add_parser("report", help="write the offline KPI report (one self-contained HTML page)")
+    rep.add_argument("--db", help="DuckDB file to read (default: warehouse/crm_kpi.duckdb)")
+    rep.add_argument("--out", help="HTML file to write (default: warehouse/report/kpi_report.html)")
+    rep.set_defaults(func=cmd_report)
 
     render = commands.add_parser("render-yaml", help="rewrite the YAML rendered from src/crm_kpi/contract.py")
     render.set_defaults(func=cmd_render_yaml)

@@ -22,6 +22,11 @@ MEASURES = ("money", "count", "rate", "ratio", "duration", "score")
 # The contract type of money columns (var contract_types: decimal(18,2) / numeric(18,2)).
 _MONEY_TYPE = re.compile(r"^(decimal|numeric)\(18,\s*2\)$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
+# The generic tests that declare a foreign key (dbt's, and the project's variant that allows nulls).
+RELATIONSHIP_TESTS = ("relationships", "relationships_when_present")
+DIMENSION_PREFIX = "dim_"
+FACT_PREFIX = "fct_"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,24 @@ class DataTest:
     name: str
     column: str | None
     kwargs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A foreign key declared by a `relationships` test: `column` of the mart -> `to_column` of `to_mart`."""
+
+    column: str
+    to_mart: str
+    to_column: str
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ratio column and the expressions of its `column_equals_ratio` test (column = numerator / denominator)."""
+
+    column: str
+    numerator: str
+    denominator: str
 
 
 @dataclass(frozen=True)
@@ -84,11 +107,51 @@ class Mart:
     def tests_named(self, test_name: str) -> tuple[DataTest, ...]:
         return tuple(test for test in self.tests if test.name == test_name)
 
+    @property
+    def is_dimension(self) -> bool:
+        return self.name.startswith(DIMENSION_PREFIX)
+
+    @property
+    def is_fact(self) -> bool:
+        return self.name.startswith(FACT_PREFIX)
+
+    def column(self, name: str) -> MartColumn | None:
+        return next((column for column in self.columns if column.name == name), None)
+
+    @property
+    def relationships(self) -> tuple[Relationship, ...]:
+        """The foreign keys its `relationships` tests declare (to other models, by name)."""
+        found = []
+        for test in self.tests:
+            target = ref_name(test.kwargs.get("to"))
+            field_name = test.kwargs.get("field")
+            if test.name in RELATIONSHIP_TESTS and test.column and target and isinstance(field_name, str):
+                found.append(Relationship(test.column, target, field_name))
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def ratios(self) -> dict[str, Ratio]:
+        """Its `column_equals_ratio` tests, by ratio column."""
+        found = {}
+        for test in self.tests_named("column_equals_ratio"):
+            column, numerator, denominator = (test.kwargs.get(key) for key in ("column", "numerator", "denominator"))
+            if isinstance(column, str) and isinstance(numerator, str) and isinstance(denominator, str):
+                found[column] = Ratio(column, numerator, denominator)
+        return found
+
 
 def catalogue_order(kpi_id: str) -> tuple[str, int]:
     """F1 < F2 < F10: the area letter, then the number."""
     match = re.match(r"^([A-Z]+)(\d+)$", kpi_id)
     return (match.group(1), int(match.group(2))) if match else (kpi_id, 0)
+
+
+def ref_name(value: Any) -> str | None:
+    """The model name of a test argument such as `ref('dim_reps')` (None when it is not a ref)."""
+    match = _REF.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    return match.group(2) or match.group(1)
 
 
 def is_identifier(expression: str) -> bool:
