@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crm_kpi.paths import project_root
+from crm_kpi.paths import demo_dir, project_root
 
 if TYPE_CHECKING:
     from crm_kpi import manifest
@@ -44,11 +44,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = runner.BuildSettings(
             db_path=Path(args.db).resolve() if args.db else root / "warehouse" / "crm_kpi.duckdb",
-            raw_path=Path(args.raw_path) if args.raw_path else None,
+            raw_path=Path(args.raw_path) if args.raw_path else demo_dir(),
             raw_format=args.format,
             target=args.target,
             as_of_date=args.as_of,
             full_refresh=args.full_refresh,
+            unit_tests=args.unit_tests,
         )
         result = job.run(settings, _log)
     except (ValueError, job.JobFailed, publish.RunLocked, publish.PublishError, runner.DbtFailed) as error:
@@ -300,12 +301,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="build the warehouse and validate it (the main job)")
     run.add_argument(
-        "--raw-path", help="folder of raw CSV/Parquet files named as in the raw contract (default: demo seeds)"
+        "--raw-path",
+        help="folder of raw CSV/Parquet files named as in the raw contract (default: the demo set seeds/demo, "
+        "read in place)",
     )
     run.add_argument("--format", choices=["csv", "parquet"], default="csv", help="format of the raw files")
     run.add_argument("--db", help="DuckDB file to build (default: warehouse/crm_kpi.duckdb)")
     run.add_argument("--as-of", help="reporting date YYYY-MM-DD (default: the last date in the data)")
     run.add_argument("--full-refresh", action="store_true", help="rebuild the incremental event facts from scratch")
+    run.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="run the dbt unit tests in the build too (CI runs them; on fixed rows, they prove the code, not the data)",
+    )
     run.add_argument(
         "--target",
         choices=["duckdb", "postgres", "spark"],

@@ -135,24 +135,33 @@ class MartSource(Protocol):
 class DuckDBFrames:
     """DuckDB: each mart read with duckdb into a pandas DataFrame, validated as a whole-dataframe batch."""
 
-    def __init__(self, db_path: Path, schema: str = "marts") -> None:
+    def __init__(self, db_path: Path, schema: str = "marts", preload: Sequence[Mart] = ()) -> None:
+        """preload: read these marts now and close the file (another process may then open it)."""
         import duckdb
 
         if not db_path.is_file():
             raise FileNotFoundError(f"no DuckDB warehouse at {db_path}")
         self.schema = schema
-        self.connection = duckdb.connect(str(db_path), read_only=True)
+        self.connection: Any = duckdb.connect(str(db_path), read_only=True)
         self.datasource: Any = None
+        self.frames = {mart.name: self._read(mart.name) for mart in preload}
+        if preload:
+            self.close()
+
+    def _read(self, mart: str) -> Any:
+        return self.connection.execute(f'select * from "{self.schema}"."{mart}"').df()
 
     def batch(self, context: Any, mart: str) -> tuple[Any, dict[str, Any] | None]:
         if self.datasource is None:
             self.datasource = context.data_sources.add_pandas("duckdb_marts")
-        frame = self.connection.execute(f'select * from "{self.schema}"."{mart}"').df()
+        frame = self.frames[mart] if mart in self.frames else self._read(mart)
         definition = self.datasource.add_dataframe_asset(name=mart).add_batch_definition_whole_dataframe(mart)
         return definition, {"dataframe": frame}
 
     def close(self) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class PostgresFrames:
@@ -317,7 +326,7 @@ def validate_postgres(
     return validate(PostgresTables(connection_string, schema), docs_dir, marts)
 
 
-def _raise_on_failure(results: list[MartResult]) -> list[MartResult]:
+def raise_on_failure(results: list[MartResult]) -> list[MartResult]:
     if not all(result.success for result in results):
         raise ExpectationsFailed(results)
     return results
@@ -325,7 +334,7 @@ def _raise_on_failure(results: list[MartResult]) -> list[MartResult]:
 
 def run_expectations(db_path: Path, docs_dir: Path, marts: Sequence[Mart]) -> list[MartResult]:
     """Validate a DuckDB warehouse; raise ExpectationsFailed naming mart, column and expectation."""
-    return _raise_on_failure(validate_duckdb(db_path, docs_dir, marts))
+    return raise_on_failure(validate_duckdb(db_path, docs_dir, marts))
 
 
 def run_expectations_postgres(
@@ -334,12 +343,4 @@ def run_expectations_postgres(
     """Validate the PostgreSQL marts (in `schema`: a candidate's `_build_marts` before it is published)
     through GX's SQL datasource (needs SQLAlchemy); raise ExpectationsFailed naming mart, column and
     expectation."""
-    return _raise_on_failure(validate_postgres(connection_string, docs_dir, marts, schema))
-
-
-def run_expectations_postgres_frames(
-    connect: Any, docs_dir: Path, marts: Sequence[Mart], schema: str = "marts"
-) -> list[MartResult]:
-    """Validate the PostgreSQL marts in `schema` read into pandas (PostgresFrames: psycopg2 only);
-    raise ExpectationsFailed naming mart, column and expectation."""
-    return _raise_on_failure(validate(PostgresFrames(connect, schema), docs_dir, marts))
+    return raise_on_failure(validate_postgres(connection_string, docs_dir, marts, schema))

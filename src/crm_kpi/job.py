@@ -17,7 +17,9 @@ tables in place, and the job says so.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,8 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from crm_kpi import manifest, publish, runner
-from crm_kpi.expectations import ExpectationsFailed, MartResult
-from crm_kpi.paths import project_root
+from crm_kpi.expectations import (
+    DuckDBFrames,
+    ExpectationsFailed,
+    MartResult,
+    MartSource,
+    PostgresFrames,
+    raise_on_failure,
+    validate,
+)
+from crm_kpi.paths import demo_dir, project_root
 
 Say = Callable[[str], None]
 FAILED_ROWS_SHOWN = 5
@@ -67,34 +77,71 @@ def run(settings: runner.BuildSettings, say: Say) -> JobResult:
 def _build_docs_validate(
     candidate: runner.BuildSettings, gx_docs: Path | None, say: Say, gx_schema: str = "marts"
 ) -> tuple[list[runner.DbtOutcome], list[MartResult]]:
-    """Steps 1-3 on the candidate; raise JobFailed naming what failed."""
+    """Steps 1-3 on the candidate; raise JobFailed naming what failed. Great Expectations is imported
+    while dbt builds, and its suites run while `dbt docs generate` does (both are subprocess-bound or
+    in-process on the other core): the marts are read before the docs command opens the DuckDB file."""
     from crm_kpi import catalogue
-    from crm_kpi.expectations import run_expectations, run_expectations_postgres_frames
 
-    where = "the demo seeds" if candidate.raw_path is None else f"the export {candidate.raw_path}"
-    say(f"1/4 build a candidate warehouse from {where}: dbt build, every model and test")
+    where = "the demo set" if candidate.raw_path == demo_dir() else "the export"
+    say(f"1/4 build a candidate warehouse from {where} {candidate.raw_path or 'seeds (dbt seed)'}: dbt build")
+    importing = threading.Thread(target=_import_great_expectations, daemon=True) if gx_docs else None
+    if importing is not None:
+        importing.start()
     try:
         outcomes = runner.build(candidate, say)
-        say("2/4 dbt docs generate (the KPI catalogue index as its front page)")
-        catalogue.write_overview(project_root(), catalogue.index(candidate.marts()))
-        outcomes.append(runner.run_dbt(candidate, ["docs", "generate", "--static"]))
     except runner.DbtFailed as error:
         raise JobFailed(f"{error}{describe_failed_tests(candidate, error.results)}") from error
-    if gx_docs is None:
+    catalogue.write_overview(project_root(), catalogue.index(candidate.marts()))
+    kpi_marts = candidate.kpi_marts()
+    source = _mart_source(candidate, gx_schema, kpi_marts) if gx_docs else None
+    docs: dict[str, runner.DbtOutcome | runner.DbtFailed] = {}
+    # --no-compile: the build just compiled every node; the docs keep its compiled SQL.
+    generating = threading.Thread(target=_generate_docs, args=(candidate, docs), daemon=True)
+    say("2/4 dbt docs generate (the KPI catalogue index as its front page)")
+    generating.start()
+    results: list[MartResult] = []
+    failed: ExpectationsFailed | None = None
+    if source is None or gx_docs is None:
         say("3/4 Great Expectations: not run on Spark (the dbt tests ran there; GX runs on DuckDB and PostgreSQL)")
-        return outcomes, []
-    say("3/4 Great Expectations suites on the candidate's marts")
-    try:
-        if candidate.target == "postgres":
-            from crm_kpi.loaders import PostgresSettings
+    else:
+        say("3/4 Great Expectations suites on the candidate's marts (beside dbt docs generate)")
+        if importing is not None:
+            importing.join()
+        try:
+            results = raise_on_failure(validate(source, gx_docs, kpi_marts))
+        except ExpectationsFailed as error:
+            failed = error
+    generating.join()
+    outcome = docs.get("outcome")
+    if isinstance(outcome, runner.DbtFailed):
+        raise JobFailed(str(outcome)) from outcome
+    if failed is not None:
+        raise JobFailed(str(failed)) from failed
+    assert isinstance(outcome, runner.DbtOutcome)
+    return [*outcomes, outcome], results
 
-            connect = PostgresSettings.from_environment().connect
-            results = run_expectations_postgres_frames(connect, gx_docs, candidate.kpi_marts(), schema=gx_schema)
-        else:
-            results = run_expectations(candidate.db_path, gx_docs, candidate.kpi_marts())
-    except ExpectationsFailed as error:
-        raise JobFailed(str(error)) from error
-    return outcomes, results
+
+def _import_great_expectations() -> None:
+    """Pay GX's import (seconds) while dbt builds in its subprocess."""
+    with contextlib.suppress(Exception):  # the validation step imports it again and reports any error
+        import great_expectations  # noqa: F401
+
+
+def _generate_docs(candidate: runner.BuildSettings, into: dict[str, runner.DbtOutcome | runner.DbtFailed]) -> None:
+    try:
+        into["outcome"] = runner.run_dbt(candidate, ["docs", "generate", "--static", "--no-compile"])
+    except runner.DbtFailed as error:
+        into["outcome"] = error
+
+
+def _mart_source(candidate: runner.BuildSettings, schema: str, marts: list[manifest.Mart]) -> MartSource:
+    """Where GX reads the marts: PostgreSQL through psycopg2; DuckDB read into pandas now and closed, so
+    that `dbt docs generate` can open the file (DuckDB lets one process write or many read)."""
+    if candidate.target == "postgres":
+        from crm_kpi.loaders import PostgresSettings
+
+        return PostgresFrames(PostgresSettings.from_environment().connect, schema)
+    return DuckDBFrames(candidate.db_path, schema, preload=marts)
 
 
 def _run_duckdb(settings: runner.BuildSettings, say: Say) -> JobResult:
@@ -267,7 +314,8 @@ def print_summary(settings: runner.BuildSettings, result: JobResult) -> None:
     print()
     print(f"Summary ({settings.target})")
     print(f"  models built        {counts.get('model:success', 0)}")
-    print(f"  seeds loaded        {counts.get('seed:success', 0)}")
+    if counts.get("seed:success"):
+        print(f"  seeds loaded        {counts['seed:success']}")
     data_tests, unit_tests = counts.get("test:pass", 0), counts.get("unit_test:pass", 0)
     print(f"  dbt tests passed    {data_tests + unit_tests} (data {data_tests}, unit {unit_tests})")
     if result.expectations:

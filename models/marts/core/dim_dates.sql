@@ -18,7 +18,7 @@
 -#}
 {%- set fiscal_start = var('fiscal_year_start_month') | int -%}
 {%- if fiscal_start < 1 or fiscal_start > 12 -%}
-    {{ exceptions.raise_compiler_error("var fiscal_year_start_month must be a month number 1-12, got " ~ var('fiscal_year_start_month')) }}
+    {%- do exceptions.raise_compiler_error("var fiscal_year_start_month must be a month number 1-12, got " ~ var('fiscal_year_start_month')) -%}
 {%- endif -%}
 {%- set month_names = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] -%}
 {%- set persian_month_names = ['Farvardin', 'Ordibehesht', 'Khordad', 'Tir', 'Mordad', 'Shahrivar', 'Mehr', 'Aban', 'Azar', 'Dey', 'Bahman', 'Esfand'] -%}
