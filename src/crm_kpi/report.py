@@ -43,6 +43,7 @@ class View:
     draw: DrawFunction
     mart: str | None = None  # None: the first mart answering one of `kpis` that has all `columns`
     note: str = ""  # what the chart shows, beyond the KPI definitions
+    where: str = ""  # a SQL predicate on the mart's rows (one period type or breakdown), written here, never input
 
 
 def resolve(view: View, marts: Sequence[Mart]) -> Mart | None:
@@ -173,25 +174,25 @@ def draw_pipeline_waterfall(frame: pd.DataFrame, as_of: date) -> go.Figure:
     go = _figure()
     row = frame.sort_values("period_start").iloc[-1]
     steps = [
-        ("open at start", "open_at_start", "absolute"),
-        ("created", "created", "relative"),
-        ("amount up", "amount_up", "relative"),
-        ("amount down", "amount_down", "negative"),
-        ("won", "won", "negative"),
-        ("lost", "lost", "negative"),
-        ("reopened", "reopened", "relative"),
+        ("open at start", "open_value_at_start", 1),
+        ("created", "created_value", 1),
+        ("amount up", "amount_increases", 1),
+        ("amount down", "amount_decreases", -1),
+        ("won", "won_value", -1),
+        ("lost", "lost_value", -1),
+        ("reopened", "reopened_value", 1),
     ]
     labels = [label for label, _, _ in steps] + ["open at end"]
-    values = [-abs(row[c]) if kind == "negative" else row[c] for _, c, kind in steps] + [row["open_at_end"]]
-    measures = ["absolute" if kind == "absolute" else "relative" for _, _, kind in steps] + ["total"]
+    values = [sign * float(row[column]) for _, column, sign in steps] + [float(row["open_value_at_end"])]
+    measures = ["absolute"] + ["relative"] * (len(steps) - 1) + ["total"]
     figure = go.Figure(go.Waterfall(x=labels, y=values, measure=measures))
-    figure.update_layout(title=f"Pipeline waterfall, period starting {row['period_start']}", height=480)
+    figure.update_layout(title=f"Pipeline waterfall, month starting {row['period_start']:%Y-%m-%d}", height=480)
     return figure
 
 
 def draw_mrr_bridge(frame: pd.DataFrame, as_of: date) -> go.Figure:
     go = _figure()
-    row = frame.sort_values("month").iloc[-1]
+    row = frame.sort_values("period_start").iloc[-1]
     parts = [
         ("starting MRR", "starting_mrr", 1),
         ("new", "new_mrr", 1),
@@ -200,10 +201,10 @@ def draw_mrr_bridge(frame: pd.DataFrame, as_of: date) -> go.Figure:
         ("contraction", "contraction_mrr", -1),
         ("churned", "churned_mrr", -1),
     ]
-    values = [sign * abs(row[column]) if sign < 0 else row[column] for _, column, sign in parts] + [row["ending_mrr"]]
+    values = [sign * abs(float(row[column])) for _, column, sign in parts] + [float(row["ending_mrr"])]
     measures = ["absolute"] + ["relative"] * (len(parts) - 1) + ["total"]
     figure = go.Figure(go.Waterfall(x=[label for label, _, _ in parts] + ["ending MRR"], y=values, measure=measures))
-    figure.update_layout(title=f"MRR bridge, {row['month']}", height=480)
+    figure.update_layout(title=f"MRR bridge, month starting {row['period_start']:%Y-%m-%d}", height=480)
     return figure
 
 
@@ -257,24 +258,26 @@ VIEWS: tuple[View, ...] = (
         kpis=("S8",),
         columns=(
             "period_start",
-            "open_at_start",
-            "created",
-            "amount_up",
-            "amount_down",
-            "won",
-            "lost",
-            "reopened",
-            "open_at_end",
+            "open_value_at_start",
+            "created_value",
+            "amount_increases",
+            "amount_decreases",
+            "won_value",
+            "lost_value",
+            "reopened_value",
+            "open_value_at_end",
         ),  # fmt: skip
         draw=draw_pipeline_waterfall,
-        note="Open pipeline value from the start to the end of the latest period.",
+        mart="kpi_pipeline_waterfall",
+        where="period_type = 'month'",
+        note="Open pipeline value from the start to the end of the latest month: the movements add up exactly.",
     ),
     View(
         key="mrr_bridge",
         title="MRR bridge",
         kpis=("C4",),
         columns=(
-            "month",
+            "period_start",
             "starting_mrr",
             "new_mrr",
             "expansion_mrr",
@@ -284,7 +287,9 @@ VIEWS: tuple[View, ...] = (
             "ending_mrr",
         ),  # fmt: skip
         draw=draw_mrr_bridge,
-        note="Starting MRR plus the month's movements equals the ending MRR.",
+        mart="kpi_mrr_movements",
+        where="period_type = 'month' and breakdown = 'total'",
+        note="Starting MRR plus the month's movements equals the ending MRR (the company, the latest month).",
     ),
     View(
         key="nps",
@@ -292,7 +297,9 @@ VIEWS: tuple[View, ...] = (
         kpis=("C7",),
         columns=("period_start", "nps"),
         draw=draw_nps,
-        note="% promoters (9-10) minus % detractors (0-6), per period.",
+        mart="kpi_customer_satisfaction",
+        where="survey_type = 'nps' and period_type = 'quarter' and breakdown = 'total'",
+        note="% promoters (9-10) minus % detractors (0-6) among the customers who answered, per quarter.",
     ),
 )
 
@@ -403,7 +410,8 @@ def render_views(db_path: Path, marts: Sequence[Mart], views: Sequence[View] = V
                 rendered.append(Rendered(view, None, body + _definitions(view, None), drawn=False))
                 continue
             columns = ", ".join(f'"{name}"' for name in view.columns)
-            frame = connection.execute(f'select {columns} from marts."{mart.name}"').df()
+            where = f" where {view.where}" if view.where else ""
+            frame = connection.execute(f'select {columns} from marts."{mart.name}"{where}').df()
             figure = view.draw(frame, as_of)
             figure.update_layout(template="plotly_white", margin={"t": 60, "l": 60, "r": 30, "b": 60})
             chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{view.key}")
@@ -502,7 +510,7 @@ def render_dom(html_path: Path, timeout: float = 180) -> str:
     return _chromium(["--dump-dom", html_path.resolve().as_uri()], timeout)
 
 
-def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 3400, scale: float = 0.5) -> Path:
+def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 5800, scale: float = 0.5) -> Path:
     """A PNG of the page's top `height` CSS pixels, scaled down by `scale` (a small file for the README)."""
     png_path.parent.mkdir(parents=True, exist_ok=True)
     arguments = [f"--window-size={width},{height}", f"--force-device-scale-factor={scale}"]
