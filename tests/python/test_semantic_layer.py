@@ -156,6 +156,7 @@ def test_cac_and_roi_per_campaign_and_month_equal_the_mart(semantic_project, dem
     metrics = metrics.rename(columns={"campaign": "campaign_id", "metric_time__month": "month"})
     metrics["month"] = pd.to_datetime(metrics["month"]).dt.date
     mart = demo_warehouse.frame("kpi_campaign_cac_monthly")
+    mart = mart[mart["attribution_rule"] == "first_touch"].copy()
     mart["month"] = pd.to_datetime(mart["month"]).dt.date
     keys = ["campaign_id", "month"]
     metrics = metrics.merge(mart[keys], on=keys)
