@@ -63,8 +63,11 @@ def mf_query(project: tuple[Path, dict[str, str]], metrics: str, group_by: str) 
 # Money, and ratios of money: a mart rounds the sum of its rows' converted amounts to the cent, the facts hold
 # each amount rounded to the cent, so a sum over thousands may differ by a few cents (relative 1e-5). Counts,
 # and rates of counts, must be equal to float precision.
-MONEY = {"bookings", "average_deal_size", "spend", "cac", "cost_per_lead", "attributed_revenue"}
-MONEY_RATIOS = {"roi"}
+MONEY = {
+    "bookings", "average_deal_size", "spend", "cac", "cost_per_lead", "attributed_revenue", "open_value",
+    "created_value", "starting_mrr", "ending_mrr", "net_new_mrr", "arpa", "gross_clv", "net_clv", "gross_profit",
+}  # fmt: skip
+MONEY_RATIOS = {"roi", "gross_revenue_churn_rate", "clv_to_cac", "gross_margin", "bookings_growth"}
 
 
 def _close(left: object, right: object, column: str) -> bool:
@@ -153,6 +156,7 @@ def test_cac_and_roi_per_campaign_and_month_equal_the_mart(semantic_project, dem
     metrics = metrics.rename(columns={"campaign": "campaign_id", "metric_time__month": "month"})
     metrics["month"] = pd.to_datetime(metrics["month"]).dt.date
     mart = demo_warehouse.frame("kpi_campaign_cac_monthly")
+    mart = mart[mart["attribution_rule"] == "first_touch"].copy()
     mart["month"] = pd.to_datetime(mart["month"]).dt.date
     keys = ["campaign_id", "month"]
     metrics = metrics.merge(mart[keys], on=keys)
@@ -185,6 +189,131 @@ def test_cohort_retention_equals_the_mart(semantic_project, demo_warehouse) -> N
         name: name for name in ("logo_retention", "logo_churn", "gross_revenue_retention", "net_revenue_retention")
     }
     assert _compare(metrics, mart, ["cohort_month", "months_since_start"], pairs) > 50
+
+
+def _month_rows(frame: pd.DataFrame, period_type: str = "month", **equal: str) -> pd.DataFrame:
+    rows = frame[frame["period_type"] == period_type].copy()
+    for column, value in equal.items():
+        rows = rows[rows[column] == value]
+    rows["period_start"] = pd.to_datetime(rows["period_start"]).dt.date
+    return rows
+
+
+def _by_period(metrics: pd.DataFrame, grain: str = "month") -> pd.DataFrame:
+    metrics = metrics.rename(columns={f"metric_time__{grain}": "period_start"})
+    metrics["period_start"] = pd.to_datetime(metrics["period_start"]).dt.date
+    return metrics
+
+
+def test_sales_metrics_equal_the_sales_marts(semantic_project, demo_warehouse) -> None:  # type: ignore[no-untyped-def]
+    """F3 close ratio, F4, F10, S7 (median from the facts' percentile measure), S5, S2, S8 (snapshot by quarter)."""
+    cycle = demo_warehouse.frame("kpi_win_rate_and_cycle")
+    metrics = _by_period(
+        mf_query(
+            semantic_project,
+            "close_ratio,win_loss_ratio,touches_per_won_deal,median_days_to_close,mean_days_to_close",
+            "metric_time__month",
+        )
+    )
+    metrics = metrics[metrics["period_start"] <= demo_warehouse.as_of]
+    pairs = {name: name for name in ("close_ratio", "win_loss_ratio", "touches_per_won_deal")}
+    pairs |= {"median_days_to_close": "median_days_to_close", "mean_days_to_close": "mean_days_to_close"}
+    assert _compare(metrics, _month_rows(cycle, breakdown="company"), ["period_start"], pairs) >= 12
+    # Per rep: the rep entity of the mart's rep rows.
+    per_rep = _by_period(mf_query(semantic_project, "close_ratio,median_days_to_close", "metric_time__month,rep"))
+    per_rep = per_rep.rename(columns={"rep": "breakdown_id"}).dropna(subset=["close_ratio"])
+    rep_rows = _month_rows(cycle, breakdown="rep")
+    pairs = {"close_ratio": "close_ratio", "median_days_to_close": "median_days_to_close"}
+    assert _compare(per_rep, rep_rows, ["period_start", "breakdown_id"], pairs) > 50
+
+    margin = _by_period(mf_query(semantic_project, "gross_margin,gross_profit,bookings_growth", "metric_time__month"))
+    margin = margin[margin["period_start"] <= demo_warehouse.as_of]
+    mart = _month_rows(demo_warehouse.frame("kpi_gross_margin"), breakdown="company")
+    assert (
+        _compare(margin, mart, ["period_start"], {"gross_margin": "gross_margin", "gross_profit": "gross_profit"}) >= 12
+    )
+    revenue = _month_rows(demo_warehouse.frame("kpi_revenue_by_period"))
+    assert _compare(margin, revenue, ["period_start"], {"bookings_growth": "bookings_growth"}) >= 12
+
+    # Pipeline at the quarter's end is the last month's snapshot, not a sum of month ends.
+    pipeline = _by_period(
+        mf_query(semantic_project, "open_pipeline,open_pipeline_deals,pipeline_created", "metric_time__quarter"),
+        "quarter",
+    )
+    mart = _month_rows(demo_warehouse.frame("kpi_pipeline_by_period"), "quarter", breakdown="company")
+    pairs = {"open_pipeline": "open_value", "open_pipeline_deals": "open_deals", "pipeline_created": "created_value"}
+    assert _compare(pipeline[pipeline["period_start"] <= demo_warehouse.as_of], mart, ["period_start"], pairs) >= 4
+
+
+def test_customer_metrics_equal_the_customer_marts(semantic_project, demo_warehouse) -> None:  # type: ignore[no-untyped-def]
+    """C2, C3, C4 (the MRR bridge, snapshots by quarter), C5, C9, C6 per channel and cohort, C7."""
+    movements = demo_warehouse.frame("kpi_mrr_movements")
+    names = "starting_mrr,ending_mrr,net_new_mrr,logo_churn_rate,customer_retention_rate,gross_revenue_churn_rate"
+    metrics = _by_period(mf_query(semantic_project, names, "metric_time__month"))
+    pairs = {name: name for name in names.split(",")}
+    assert _compare(metrics, _month_rows(movements, breakdown="total"), ["period_start"], pairs) >= 12
+    quarters = _by_period(
+        mf_query(semantic_project, "starting_mrr,ending_mrr,net_new_mrr", "metric_time__quarter"), "quarter"
+    )
+    pairs = {name: name for name in ("starting_mrr", "ending_mrr", "net_new_mrr")}
+    assert _compare(quarters, _month_rows(movements, "quarter", breakdown="total"), ["period_start"], pairs) >= 4
+
+    invoices = _by_period(mf_query(semantic_project, "arpa,refund_rate,refusal_rate", "metric_time__month"))
+    mart = demo_warehouse.frame("kpi_recognised_revenue")
+    mart = mart[mart["product_id"] == "all"].rename(columns={"month": "period_start"})
+    mart["period_start"] = pd.to_datetime(mart["period_start"]).dt.date
+    pairs = {"arpa": "arpa", "refund_rate": "refund_rate", "refusal_rate": "refusal_rate"}
+    assert _compare(invoices, mart, ["period_start"], pairs) >= 12
+
+    clv = mf_query(
+        semantic_project, "gross_clv,net_clv,clv_to_cac", "metric_time__month,clv_cohort__acquisition_channel"
+    )
+    clv = _by_period(clv).rename(
+        columns={"period_start": "cohort_month", "clv_cohort__acquisition_channel": "acquisition_channel"}
+    )
+    mart = demo_warehouse.frame("kpi_customer_lifetime_value")
+    mart["cohort_month"] = pd.to_datetime(mart["cohort_month"]).dt.date
+    pairs = {"gross_clv": "gross_clv", "net_clv": "net_clv", "clv_to_cac": "clv_to_cac"}
+    assert _compare(clv, mart, ["cohort_month", "acquisition_channel"], pairs) >= 12
+
+    surveys = _by_period(mf_query(semantic_project, "nps,csat", "metric_time__month"))
+    mart = _month_rows(demo_warehouse.frame("kpi_customer_satisfaction"), breakdown="total")
+    nps, csat = mart[mart["survey_type"] == "nps"], mart[mart["survey_type"] == "csat"]
+    assert _compare(surveys[["period_start", "nps"]], nps, ["period_start"], {"nps": "nps"}) >= 12
+    assert _compare(surveys[["period_start", "csat"]], csat, ["period_start"], {"csat": "csat"}) >= 12
+
+
+def test_marketing_and_funnel_metrics_equal_their_marts(semantic_project, demo_warehouse) -> None:  # type: ignore[no-untyped-def]
+    """M6 per campaign and month, M5 per cohort and channel, F7-F9 (all leads), F11's mean."""
+    names = "sourced_pipeline_created,sourced_open_pipeline,sourced_open_pipeline_deals"
+    sourced = _by_period(mf_query(semantic_project, names, "metric_time__month,campaign"))
+    sourced = sourced.rename(columns={"campaign": "campaign_id"})
+    mart = _month_rows(demo_warehouse.frame("kpi_marketing_sourced_pipeline"))
+    pairs = {"sourced_pipeline_created": "created_value", "sourced_open_pipeline": "open_value"}
+    pairs |= {"sourced_open_pipeline_deals": "open_opportunities"}
+    assert _compare(sourced, mart, ["period_start", "campaign_id"], pairs) > 50
+
+    rates = mf_query(semantic_project, "mql_to_customer_rate", "metric_time__month,lead__channel")
+    rates = _by_period(rates).rename(columns={"period_start": "cohort_month", "lead__channel": "channel"})
+    mart = demo_warehouse.frame("kpi_funnel_conversion")
+    mart["cohort_month"] = pd.to_datetime(mart["cohort_month"]).dt.date
+    assert _compare(rates, mart, ["cohort_month", "channel"], {"mql_to_customer_rate": "mql_to_customer_rate"}) > 50
+
+    names = "follow_up_rate,positive_response_rate,meeting_booking_rate,response_leads_never_touched"
+    response = _by_period(mf_query(semantic_project, names, "metric_time__month"))
+    mart = _month_rows(demo_warehouse.frame("kpi_lead_response"), grouping_level="all")
+    pairs = {name: name for name in names.split(",")[:3]} | {"response_leads_never_touched": "leads_never_touched"}
+    assert _compare(response, mart, ["period_start"], pairs) >= 12
+
+    first = mf_query(
+        semantic_project,
+        "mean_days_to_first_purchase,first_purchases",
+        "metric_time__month,stage_entry_period__channel",
+    )
+    first = _by_period(first).rename(columns={"stage_entry_period__channel": "channel"})
+    mart = _month_rows(demo_warehouse.frame("kpi_funnel_stage_entries"))
+    pairs = {"mean_days_to_first_purchase": "mean_days_to_first_purchase", "first_purchases": "new_customers"}
+    assert _compare(first, mart, ["period_start", "channel"], pairs) > 20
 
 
 def test_readme_example_runs(semantic_project) -> None:  # type: ignore[no-untyped-def]
