@@ -3,8 +3,9 @@
 A KPI mart is declared once, in its SQL and its YAML: the YAML holds the description, each column's
 formula, the grain (its `unique_combination_of_columns` test, or a column's `unique` test) and, in each
 KPI column's `meta`, the catalogue ids the column answers (`kpi: [S1]`) and its measure (`money`,
-`count`, `rate`, `ratio`, `duration`, `score`). The main job's summary, the Great Expectations suites,
-the cross-engine comparison, the oracle comparison and the catalogue index all read it from here.
+`count`, `rate`, `ratio`, `duration`, `score`, or `average`: a stored mean, which no sum re-aggregates).
+The main job's summary, the Great Expectations suites, the cross-engine comparison, the oracle
+comparison and the catalogue index all read it from here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 MARTS_PATH = "models/marts/"
 KPI_PREFIX = "kpi_"
-MEASURES = ("money", "count", "rate", "ratio", "duration", "score")
+MEASURES = ("money", "count", "rate", "ratio", "duration", "score", "average")
 # The contract type of money columns (var contract_types: decimal(18,2) / numeric(18,2)).
 _MONEY_TYPE = re.compile(r"^(decimal|numeric)\(18,\s*2\)$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")

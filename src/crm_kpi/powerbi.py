@@ -219,11 +219,11 @@ def _measure(mart: Mart, column: MartColumn, currency: str) -> Measure | Skipped
             f"Sum of {column.name} over the rows of {mart.name} in the filter context (grain: {grain}); "
             "slice by the grain's columns when a row repeats a total (a cohort's size, a period type)."
         )
-    elif column.measure in {"duration", "score"}:
+    elif column.measure in {"duration", "score", "average"}:
         expression = f"IF(COUNTROWS('{mart.name}') = 1, MIN({dax_column(mart.name, column.name)}))"
         how = (
             f"The stored value of one row of {mart.name} (grain: {grain}): shown only where the filter context "
-            f"holds exactly one row, blank elsewhere, because a median cannot be re-aggregated."
+            f"holds exactly one row, blank elsewhere, because a median or a mean cannot be re-aggregated."
         )
     else:
         return Skipped(

@@ -10,11 +10,15 @@ can fail. The page must not reach the network: it holds no http(s) URL that a br
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
 from crm_kpi import manifest, report
@@ -40,51 +44,74 @@ def _mart(name: str, columns: dict[str, str], kpis: tuple[str, ...]) -> manifest
 
 
 @pytest.fixture(scope="module")
-def pending_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[manifest.Mart]]:
-    """A tiny warehouse with the three pending views' marts, under names the views do not know."""
-    db_path = tmp_path_factory.mktemp("pending") / "w.duckdb"
+def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[manifest.Mart]]:
+    """A tiny warehouse with the marts of the three views that filter their rows: each holds a later row of
+    another period type or breakdown, which the view must not draw."""
+    db_path = tmp_path_factory.mktemp("tiny") / "w.duckdb"
+    waterfall = report.VIEWS[[view.key for view in report.VIEWS].index("pipeline_waterfall")]
     with duckdb.connect(str(db_path)) as connection:
         connection.execute("create schema marts")
         connection.execute("create table marts.dim_dates as select date '2026-10-31' as date_day")
         connection.execute(
-            "create table marts.kpi_pipeline_moves as select date '2026-10-01' as period_start, 100.0 as open_at_start,"
-            " 40.0 as created, 10.0 as amount_up, 5.0 as amount_down, 30.0 as won, 20.0 as lost, 0.0 as reopened,"
-            " 95.0 as open_at_end"
+            "create table marts.kpi_pipeline_waterfall as select * from (values"
+            " ('month', date '2026-10-01', 100.0, 40.0, 10.0, 5.0, 30.0, 20.0, 0.0, 95.0),"
+            " ('week', date '2026-10-26', 999.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 999.0))"
+            f" as t(period_type, {', '.join(waterfall.columns)})"
         )
         connection.execute(
-            "create table marts.kpi_mrr_moves as select date '2026-10-01' as month, 1000.0 as starting_mrr,"
-            " 100.0 as new_mrr, 50.0 as expansion_mrr, 20.0 as contraction_mrr, 30.0 as churned_mrr,"
-            " 0.0 as reactivated_mrr, 1100.0 as ending_mrr"
+            "create table marts.kpi_mrr_movements as select * from (values"
+            " ('month', 'total', date '2026-10-01', 1000.0, 100.0, 50.0, 20.0, 30.0, 0.0, 1100.0),"
+            " ('month', 'region', date '2026-11-01', 7.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0))"
+            " as t(period_type, breakdown, period_start, starting_mrr, new_mrr, expansion_mrr, contraction_mrr,"
+            " churned_mrr, reactivated_mrr, ending_mrr)"
         )
         connection.execute(
-            "create table marts.kpi_nps_by_quarter as select * from (values (date '2026-04-01', 20.0),"
-            " (date '2026-07-01', 35.0)) as t(period_start, nps)"
+            "create table marts.kpi_customer_satisfaction as select * from (values"
+            " ('nps', 'quarter', 'total', date '2026-04-01', 20.0),"
+            " ('nps', 'quarter', 'total', date '2026-07-01', 35.0),"
+            " ('csat', 'quarter', 'total', date '2026-07-01', 8.0))"
+            " as t(survey_type, period_type, breakdown, period_start, nps)"
         )
     money = "decimal(18,2)"
+    text = {"period_type", "breakdown", "survey_type"}
+
+    def typed(columns: tuple[str, ...]) -> dict[str, str]:
+        return {c: "date" if c == "period_start" else "varchar" if c in text else money for c in columns}
+
     views = {view.key: view for view in report.VIEWS}
     marts = [
         _mart("dim_dates", {"date_day": "date"}, ()),
+        _mart("kpi_pipeline_waterfall", typed(("period_type", *views["pipeline_waterfall"].columns)), ("S8",)),
+        _mart("kpi_mrr_movements", typed(("period_type", "breakdown", *views["mrr_bridge"].columns)), ("C4",)),
         _mart(
-            "kpi_pipeline_moves",
-            {c: ("date" if c == "period_start" else money) for c in views["pipeline_waterfall"].columns},
-            ("S8",),
+            "kpi_customer_satisfaction",
+            typed(("survey_type", "period_type", "breakdown", "period_start", "nps")),
+            ("C7",),
         ),
-        _mart("kpi_mrr_moves", {c: ("date" if c == "month" else money) for c in views["mrr_bridge"].columns}, ("C4",)),
-        _mart("kpi_nps_by_quarter", {"period_start": "date", "nps": "double"}, ("C7",)),
     ]
     return db_path, marts
 
 
-def test_pending_views_draw_once_their_mart_exists(pending_warehouse: tuple[Path, list[manifest.Mart]]) -> None:
-    db_path, marts = pending_warehouse
-    as_of, rendered = report.render_views(db_path, marts)
-    drawn = {item.view.key: item.mart for item in rendered if item.drawn}
-    assert drawn == {
-        "pipeline_waterfall": "kpi_pipeline_moves",
-        "mrr_bridge": "kpi_mrr_moves",
-        "nps": "kpi_nps_by_quarter",
-    }
+def test_views_read_their_rows_and_absent_marts_are_notes(tiny_warehouse: tuple[Path, list[manifest.Mart]]) -> None:
+    db_path, marts = tiny_warehouse
+    frames: dict[str, pd.DataFrame] = {}
+
+    def keeping(view: report.View) -> report.View:
+        def draw(frame: pd.DataFrame, as_of: date) -> Any:
+            frames[view.key] = frame
+            return view.draw(frame, as_of)
+
+        return dataclasses.replace(view, draw=draw)
+
+    as_of, rendered = report.render_views(db_path, marts, [keeping(view) for view in report.VIEWS])
+    drawn = {item.view.key: item for item in rendered if item.drawn}
+    assert set(drawn) == {"pipeline_waterfall", "mrr_bridge", "nps"}
     assert str(as_of) == "2026-10-31"
+    # The month row, not the later week row; the company, not the later region row; NPS, not CSAT.
+    assert frames["pipeline_waterfall"]["open_value_at_end"].tolist() == [95.0]
+    assert frames["mrr_bridge"]["ending_mrr"].tolist() == [1100.0]
+    assert sorted(frames["nps"]["nps"].tolist()) == [20.0, 35.0]
+    assert "month starting 2026-10-01" in drawn["pipeline_waterfall"].html
     pending = [item for item in rendered if not item.drawn]
     assert {item.view.key for item in pending} == {"funnel", "cac_roi", "retention", "leaderboard"}
     for item in pending:
@@ -115,7 +142,7 @@ def test_every_built_view_draws_in_chromium(demo_report, demo_warehouse) -> None
     out, rendered = demo_report
     marts = list(demo_warehouse.marts().values())
     should_draw = [view.key for view in report.VIEWS if report.resolve(view, marts) is not None]
-    assert {"funnel", "cac_roi", "retention", "leaderboard"} <= set(should_draw)
+    assert should_draw == [view.key for view in report.VIEWS], "every view has its mart in the demo build"
     status = report.status_of(report.render_dom(out))
     assert status["plotly"] == "object", "plotly.js did not load from the page itself"
     assert status["errors"] == [], status["errors"]
