@@ -87,3 +87,22 @@ def test_unit_tests_sit_in_their_models_yaml() -> None:
         if test["model"] != path.stem
     ]
     assert not misplaced, f"unit tests outside <model>.yml of their model: {misplaced}"
+
+
+def _named_tests(node: dict[str, Any]) -> list[str]:
+    tests = list(node.get("data_tests") or node.get("tests") or [])
+    for column in node.get("columns") or []:
+        tests += list(column.get("data_tests") or column.get("tests") or [])
+    return [str(body["name"]) for test in tests if isinstance(test, dict) for body in test.values() if "name" in body]
+
+
+def test_named_data_tests_fit_postgres_relation_names() -> None:
+    """A generic test stores its failing rows in a relation named after it (store_failures): PostgreSQL
+    cuts identifiers at 63 characters, so a longer explicit name fails there (dbt shortens the names it
+    makes up itself, not the ones we write)."""
+    too_long = []
+    for path in sorted((project_root() / "models").rglob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for node in document.get("models") or []:
+            too_long += [f"{path.name}: {name}" for name in _named_tests(node) if len(name) > 63]
+    assert not too_long, too_long

@@ -41,7 +41,11 @@ def test_a_lead_created_at_2330_at_plus_0330_and_called_an_hour_later_is_a_one_h
     assert created[0][3] == pytest.approx(1 / 24)
     # l3: raw 2025-03-01T01:30:00+03:30 is 2025-02-28 22:00 UTC, a February lead, called an hour later.
     assert [str(value) for value in created[2][:3]] == ["l3", "2025-02-28 22:00:00", "2025-02-28 23:00:00"]
-    months = mart[(mart["period_type"] == "month") & (mart["grouping_level"] == "all")].set_index("period_start")
+    months = (
+        mart[(mart["period_type"] == "month") & (mart["grouping_level"] == "all")]
+        .set_index("period_start")
+        .sort_index()
+    )
     assert months["leads"].tolist() == [1, 2]
     assert months["median_response_days"].tolist() == pytest.approx([1 / 24, 1 / 24])
     assert months["p90_response_days"].tolist() == pytest.approx([1 / 24, 1 / 24])

@@ -78,7 +78,10 @@ def test_a_failing_dbt_test_publishes_nothing(published: tuple[Path, tuple[str, 
         source = project_root() / name
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, project / name)
     (project / "tests" / "assert_injected_failure.sql").write_text(
-        "select lead_id from {{ ref('stg_crm__leads') }} where lead_id like 'lead_9%'\n", encoding="utf-8"
+        # A singular test keeps its failing rows when it asks to (the generic tests do, by folder).
+        "{{ config(store_failures=true, store_failures_as='view', schema='audit') }}\n"
+        "select lead_id from {{ ref('stg_crm__leads') }} where lead_id like 'lead_9%'\n",
+        encoding="utf-8",
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CRM_KPI_PROJECT_DIR", str(project))
