@@ -10,6 +10,7 @@ columns whose `meta.kpi` names the id (see crm_kpi.manifest). `crm-kpi catalogue
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,9 +157,16 @@ def format_markdown(entries: Sequence[Entry]) -> str:
 
 
 def write_overview(project_dir: Path, entries: Sequence[Entry]) -> Path:
+    """Write the docs' front page; unchanged text is not rewritten, and a new text replaces the file in one
+    rename (a dbt parse running at the same time reads the old file or the new one, never half of one)."""
     path = project_dir / OVERVIEW_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_markdown(entries), encoding="utf-8")
+    text = format_markdown(entries)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return path
+    fresh = path.with_name(f".{path.name}.{os.getpid()}")
+    fresh.write_text(text, encoding="utf-8")
+    os.replace(fresh, path)
     return path
 
 

@@ -109,6 +109,15 @@ def _house_rules_steps(root: Path, scratch: Path) -> list[tuple[str, list[str], 
     return [("dbt parse", parse, {}), ("dbt-bouncer", bouncer, {"DBT_PROJECT_DIR": str(scratch)})]
 
 
+def _workers(pytest_args: list[str]) -> list[str]:
+    """pytest-xdist: one worker per core (CRM_KPI_TEST_WORKERS; 1: none), whole files per worker (a file's
+    session fixtures, such as the Spark build, are built once); unless the arguments say otherwise."""
+    workers = os.environ.get("CRM_KPI_TEST_WORKERS", str(os.cpu_count() or 1))
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in pytest_args) or workers == "1":
+        return pytest_args
+    return ["-n", workers, "--dist", "loadfile", *pytest_args]
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """Lint and type checks, the house rules (dbt-bouncer), then pytest. sqlfluff (minutes, one core: its dbt
     templater compiles every model) runs beside the other steps and pytest; its verdict closes the output."""
@@ -142,7 +151,7 @@ def cmd_test(args: argparse.Namespace) -> int:
                         return 1
                     _log(f"{name} passed in {time.perf_counter() - started:.1f} s")
                 _log("pytest")
-                pytest_code = subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=root)
+                pytest_code = subprocess.call([sys.executable, "-m", "pytest", *_workers(args.pytest_args)], cwd=root)
                 lint_code = linting.wait()
             finally:
                 if linting.poll() is None:

@@ -74,6 +74,9 @@ class BuildSettings:
     # Run the dbt unit tests in the build. The test suite's builds do (CI); the main job does not, as
     # dbt recommends for production: their inputs are fixed rows, so they prove the code, not the data.
     unit_tests: bool = True
+    # Run the data tests in the build (False: models only, for an engine whose marts are compared with a
+    # tested build's, as the test suite's Spark build is).
+    data_tests: bool = True
 
     def __post_init__(self) -> None:
         """Every value that reaches SQL from a user is checked here (and again by dbt's validate_vars)."""
@@ -248,7 +251,8 @@ def build(settings: BuildSettings, say: Callable[[str], None] | None = None) -> 
     elif settings.raw_path is None:
         outcomes.append(run_dbt(settings, ["seed", "--full-refresh"]))
     refresh = ["--full-refresh"] if settings.full_refresh else []
-    excluded = ["--exclude-resource-type", "seed", *([] if settings.unit_tests else ["unit_test"])]
+    excluded = ["--exclude-resource-type", "seed"]
+    excluded += ([] if settings.unit_tests else ["unit_test"]) + ([] if settings.data_tests else ["test"])
     try:
         outcomes.append(run_dbt(settings, ["build", *excluded, *refresh]))
     except DbtFailed as error:
