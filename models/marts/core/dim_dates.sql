@@ -14,7 +14,8 @@
         leap_g   = floor(gy / 4) - floor((floor(gy / 100) + 1) * 3 / 4) - 150
         march_day = 20 + leap_j - leap_g
     Months 1-6 have 31 days, 7-11 have 30, Esfand (12) 29 or 30. Integer division is floor() of a
-    double, so it means the same on every engine.
+    double, so it means the same on every engine. Intervals passed to dbt.dateadd are parenthesised:
+    dbt-spark multiplies the interval text by 12 for years without parentheses.
 -#}
 {%- set fiscal_start = var('fiscal_year_start_month') | int -%}
 {%- if fiscal_start < 1 or fiscal_start > 12 -%}
@@ -83,7 +84,7 @@ nowruz_days as (
 nowruz_dates as (
     select
         nowruz_days.gregorian_year,
-        cast({{ dbt.dateadd('day', 'nowruz_days.march_day - 1', "cast('2000-03-01' as date)") }} as date) as march_day_in_2000,
+        cast({{ dbt.dateadd('day', '(nowruz_days.march_day - 1)', "cast('2000-03-01' as date)") }} as date) as march_day_in_2000,
         nowruz_days.march_day
     from nowruz_days
 ),
@@ -91,7 +92,7 @@ nowruz_dates as (
 nowruz as (
     select
         nowruz_dates.gregorian_year,
-        cast({{ dbt.dateadd('year', 'nowruz_dates.gregorian_year - 2000', 'nowruz_dates.march_day_in_2000') }} as date) as nowruz_on
+        cast({{ dbt.dateadd('year', '(nowruz_dates.gregorian_year - 2000)', 'nowruz_dates.march_day_in_2000') }} as date) as nowruz_on
     from nowruz_dates
 ),
 
