@@ -191,6 +191,71 @@ def dax_sum_expression(table: str, expression: str, columns: Iterable[str]) -> s
     return "".join(parts)
 
 
+_SQL_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|'([^']*)'|([a-z_][a-z0-9_]*)|(<>|!=|>=|<=|[-+*/(),=<>]))", re.I)
+_SQL_WORDS = {"case", "when", "then", "else", "end", "nullif", "and", "or"}
+
+
+def dax_row_expression(table: str, expression: str, columns: Iterable[str]) -> str | None:
+    """A row-level SQL expression of the mart's columns as DAX, for SUMX: columns, numbers, 'text',
+    + - * / ( ), comparisons, `nullif(x, 0)` and `case when <condition> then <value> [else <value>] end`;
+    None for anything else (the measure is then skipped, never guessed)."""
+    known, out, position, text = set(columns), [], 0, expression.strip()
+    cases: list[str] = []  # the open case expressions: "when" seen, waiting for "then"/"else"/"end"
+    while position < len(text):
+        match = _SQL_TOKEN.match(text, position)
+        if match is None:
+            return None
+        position = match.end()
+        number, literal, word, symbol = match.groups()
+        if number is not None:
+            out.append(number)
+        elif literal is not None:
+            out.append('"' + literal.replace('"', '""') + '"')
+        elif word is not None and word.lower() in _SQL_WORDS:
+            keyword = word.lower()
+            if keyword == "case":
+                cases.append("case")
+            elif keyword == "when" and cases and cases[-1] == "case":
+                out.append("IF(")
+                cases[-1] = "when"
+            elif keyword == "then" and cases and cases[-1] == "when":
+                out.append(", ")
+                cases[-1] = "then"
+            elif keyword == "else" and cases and cases[-1] == "then":
+                out.append(", ")
+                cases[-1] = "else"
+            elif keyword == "end" and cases and cases[-1] in {"then", "else"}:
+                out.append(")")
+                cases.pop()
+            elif keyword in {"and", "or"}:
+                out.append(" && " if keyword == "and" else " || ")
+            elif keyword == "nullif":
+                out.append("NULLIF(")
+                following = _SQL_TOKEN.match(text, position)
+                if following is None or following.group(4) != "(":
+                    return None
+                position = following.end()
+            else:
+                return None
+        elif word is not None:
+            if word not in known:
+                return None
+            out.append(dax_column(table, word))
+        else:
+            out.append({"!=": "<>", "(": "(", ")": ")", ",": ", "}.get(symbol, f" {symbol} "))
+    if cases:
+        return None
+    dax = "".join(out)
+    # nullif(a, b): blank when a = b. DAX has no NULLIF: IF(a = b, BLANK(), a), for a column or number a.
+    for _ in range(dax.count("NULLIF(")):
+        nullif = re.search(r"NULLIF\(('[^']*'\[[a-z0-9_]+\]|\d+(?:\.\d+)?), ([^(),]+)\)", dax)
+        if nullif is None:
+            return None
+        value, other = nullif.group(1), nullif.group(2)
+        dax = dax[: nullif.start()] + f"IF({value} = {other}, BLANK(), {value})" + dax[nullif.end() :]
+    return re.sub(r"\s+", " ", dax).replace("( ", "(").replace(" )", ")").strip()
+
+
 def _measure(mart: Mart, column: MartColumn, currency: str) -> Measure | Skipped:
     names = mart.column_names
     grain = ", ".join(mart.grain) or "its rows"
@@ -201,12 +266,27 @@ def _measure(mart: Mart, column: MartColumn, currency: str) -> Measure | Skipped
     if ratio is not None:
         numerator = dax_sum_expression(mart.name, ratio.numerator, names)
         denominator = dax_sum_expression(mart.name, ratio.denominator, names)
+        measures = {c.name: c.measure for c in mart.columns}
+        read = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"'[^']*'", "", f"{ratio.numerator} {ratio.denominator}")))
+        additive = not any(measures.get(name) in {"rate", "ratio", "duration", "score"} for name in read)
+        if (numerator is None or denominator is None) and additive:
+            # Not a sum of columns: the row-level expression summed over the rows (SUMX), still a ratio of sums;
+            # only of additive columns (a sum of rates or ratios means nothing).
+            # A denominator kept on some rows (case when <condition> then x end) keeps the numerator on the same
+            # rows: CSAT's score total must not take the NPS rows' scores when both types are in the filter.
+            kept = re.fullmatch(r"\s*case when (.+?) then [a-z_][a-z0-9_]* end\s*", ratio.denominator, re.I | re.S)
+            top = f"case when {kept.group(1)} then {ratio.numerator} end" if kept else ratio.numerator
+            rows = [dax_row_expression(mart.name, part, names) for part in (top, ratio.denominator)]
+            numerator = None if kept else numerator
+            numerator = numerator or (f"SUMX('{mart.name}', {rows[0]})" if rows[0] else None)
+            denominator = denominator or (f"SUMX('{mart.name}', {rows[1]})" if rows[1] else None)
         if numerator is None or denominator is None:
             return Skipped(
                 mart.name,
                 column.name,
-                f"its ratio test's numerator ({ratio.numerator}) or denominator ({ratio.denominator}) is not a sum "
-                "or difference of the mart's columns; a ratio is never averaged",
+                f"its ratio test's numerator ({ratio.numerator}) or denominator ({ratio.denominator}) is not a "
+                "row expression of the mart's additive columns (a rate or ratio summed means nothing); a ratio is "
+                "never averaged",
             )
         expression = f"DIVIDE({numerator}, {denominator})"
         how = (

@@ -303,8 +303,9 @@ def test_measures(definition: dict[str, list[Node]], parsed_marts: dict[str, man
     for measure in model.measures:
         ratio = parsed_marts[measure.table].ratios.get(measure.column)
         if ratio is not None:
-            assert measure.expression.startswith("DIVIDE(SUM(")
-            for term in re.findall(r"[a-z_][a-z0-9_]*", f"{ratio.numerator} {ratio.denominator}"):
+            assert re.match(r"DIVIDE\((SUM|SUMX)\(", measure.expression), measure.expression
+            sql = re.sub(r"'[^']*'", "", f"{ratio.numerator} {ratio.denominator}")
+            for term in set(re.findall(r"[a-z_][a-z0-9_]*", sql)) - {"case", "when", "then", "else", "end", "nullif"}:
                 assert f"[{term}]" in measure.expression
         column = parsed_marts[measure.table].column(measure.column)
         assert column is not None
@@ -312,6 +313,23 @@ def test_measures(definition: dict[str, list[Node]], parsed_marts: dict[str, man
             assert "%" in measure.format_string
         elif column.measure == "money":
             assert "0.00" in measure.format_string and '"$"' in measure.format_string
+
+
+def test_row_expression_translation() -> None:
+    """What is not a sum of columns is summed row by row (SUMX of the row expression); unknown words refuse."""
+    columns = ("promoters", "detractors", "survey_type", "respondents", "new_customers", "units_sold", "price")
+    assert powerbi.dax_row_expression("t", "100 * (promoters - detractors)", columns) == (
+        "100 * ('t'[promoters] - 't'[detractors])"
+    )
+    assert powerbi.dax_row_expression("t", "case when survey_type = 'nps' then respondents end", columns) == (
+        "IF('t'[survey_type] = \"nps\", 't'[respondents])"
+    )
+    assert powerbi.dax_row_expression("t", "nullif(new_customers, 0)", columns) == (
+        "IF('t'[new_customers] = 0, BLANK(), 't'[new_customers])"
+    )
+    assert powerbi.dax_row_expression("t", "units_sold * price", columns) == "'t'[units_sold] * 't'[price]"
+    assert powerbi.dax_row_expression("t", "avg(price)", columns) is None
+    assert powerbi.dax_row_expression("t", "case when survey_type = 'nps' then respondents", columns) is None
 
 
 def test_recomputed_ratio_translation() -> None:
@@ -333,14 +351,15 @@ def test_recomputed_ratio_translation() -> None:
             manifest.MartColumn("month", "date", "Month."),
             manifest.MartColumn("won_deals", "bigint", "Won.", "count", ("S3",)),
             manifest.MartColumn("odd_rate", "double", "A rate with no recomputation test.", "rate", ("F3",)),
-            manifest.MartColumn("weird_rate", "double", "A rate over a product.", "rate", ("F3",)),
+            manifest.MartColumn("weird_rate", "double", "A rate over a rate.", "rate", ("F3",)),
         ),
         grain=("month",),
         tests=(
             manifest.DataTest(
                 "column_equals_ratio",
                 None,
-                {"column": "weird_rate", "numerator": "won_deals * 2", "denominator": "won_deals"},
+                # A rate summed row by row means nothing: no measure.
+                {"column": "weird_rate", "numerator": "odd_rate * won_deals", "denominator": "won_deals"},
             ),
         ),
     )
