@@ -90,7 +90,8 @@ def _build_docs_validate(
     try:
         outcomes = runner.build(candidate, say)
     except runner.DbtFailed as error:
-        raise JobFailed(f"{error}{describe_failed_tests(candidate, error.results)}") from error
+        stored = keep_failing_rows(candidate, error.results)
+        raise JobFailed(f"{error}{describe_failed_tests(candidate, stored)}") from error
     catalogue.write_overview(project_root(), catalogue.index(candidate.marts()))
     kpi_marts = candidate.kpi_marts()
     source = _mart_source(candidate, gx_schema, kpi_marts) if gx_docs else None
@@ -219,6 +220,24 @@ def incremental_relations(candidate: runner.BuildSettings) -> list[tuple[str, st
 
 
 # ------------------------------------------------------------------------------------------- reports
+
+
+def keep_failing_rows(settings: runner.BuildSettings, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rerun the data tests that failed with `--store-failures`, so that their failing rows are kept in
+    the candidate's audit schema (a view each, where dbt_project.yml says); their new results, which name
+    those relations. A build whose tests pass stores nothing."""
+    names = [
+        str(node["unique_id"]).split(".")[2]
+        for node in failed
+        if str(node.get("unique_id", "")).startswith("test.") and node.get("status") == "fail"
+    ]
+    if not names:
+        return failed
+    try:
+        runner.run_dbt(dataclasses.replace(settings, quiet=True), ["test", "--select", *names, "--store-failures"])
+    except runner.DbtFailed as again:
+        return again.results or failed
+    return failed
 
 
 def describe_failed_tests(settings: runner.BuildSettings, failed: list[dict[str, Any]]) -> str:

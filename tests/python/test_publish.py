@@ -78,10 +78,7 @@ def test_a_failing_dbt_test_publishes_nothing(published: tuple[Path, tuple[str, 
         source = project_root() / name
         (shutil.copytree if source.is_dir() else shutil.copyfile)(source, project / name)
     (project / "tests" / "assert_injected_failure.sql").write_text(
-        # A singular test keeps its failing rows when it asks to (the generic tests do, by folder).
-        "{{ config(store_failures=true, store_failures_as='view', schema='audit') }}\n"
-        "select lead_id from {{ ref('stg_crm__leads') }} where lead_id like 'lead_9%'\n",
-        encoding="utf-8",
+        "select lead_id from {{ ref('stg_crm__leads') }} where lead_id like 'lead_9%'\n", encoding="utf-8"
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CRM_KPI_PROJECT_DIR", str(project))
@@ -89,7 +86,7 @@ def test_a_failing_dbt_test_publishes_nothing(published: tuple[Path, tuple[str, 
             job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
     message = str(failed.value)
     assert "assert_injected_failure failed for 1 row(s)" in message
-    assert "{'lead_id': 'lead_90'}" in message  # the failing row, read from the audit schema of the build
+    assert "{'lead_id': 'lead_90'}" in message  # the failing row, kept by the rerun with --store-failures
     assert f"Nothing was published: {db_path} is unchanged" in message
     assert _state(db_path) == before
 
