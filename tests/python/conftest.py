@@ -85,3 +85,16 @@ def parsed_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, manifest
     settings = runner.BuildSettings(db_path=workdir / "unused.duckdb", artifacts_dir=workdir, quiet=True)
     runner.run_dbt(settings, ["parse"])
     return {mart.name: mart for mart in settings.marts()}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest test files first (the Spark and PostgreSQL builds, then the write-audit-publish and
+    incremental runs): with `crm-kpi test`'s workers (pytest-xdist, whole files per worker), the Spark
+    build then runs beside the DuckDB tests instead of alone at the end. The order within a file is kept."""
+    first = ("test_engines_agree.py", "test_publish_postgres.py", "test_incremental.py", "test_publish.py")
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return first.index(name) if name in first else len(first)
+
+    items.sort(key=rank)  # stable: files keep their order otherwise
