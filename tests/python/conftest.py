@@ -36,13 +36,18 @@ class Warehouse:
             return connection.execute(f"select * from marts.{mart}").df()
 
 
-def build_warehouse(workdir: Path, raw_path: Path | None, raw_format: str = "csv") -> Warehouse:
+def build_warehouse(
+    workdir: Path, raw_path: Path | None, raw_format: str = "csv", unit_tests: bool = False
+) -> Warehouse:
+    """A build with every data test; the unit tests (fixed rows, the same for every export) only where asked:
+    the demo seeds' build runs them, the other builds of the suite test the data."""
     settings = runner.BuildSettings(
         db_path=workdir / "warehouse.duckdb",
         raw_path=raw_path,
         raw_format=raw_format,
         artifacts_dir=workdir,
         quiet=True,
+        unit_tests=unit_tests,
     )
     runner.build(settings)
     with duckdb.connect(str(settings.db_path), read_only=True) as connection:
@@ -53,8 +58,8 @@ def build_warehouse(workdir: Path, raw_path: Path | None, raw_format: str = "csv
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """The committed demo set loaded with dbt seed and built with every dbt test."""
-    yield build_warehouse(tmp_path_factory.mktemp("demo_seeds"), raw_path=None)
+    """The committed demo set loaded with dbt seed and built with every dbt test, unit tests included."""
+    yield build_warehouse(tmp_path_factory.mktemp("demo_seeds"), raw_path=None, unit_tests=True)
 
 
 @pytest.fixture(scope="session")

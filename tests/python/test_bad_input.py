@@ -427,7 +427,12 @@ def test_absent_header_only_and_zero_byte_optional_files_give_empty_kpis_and_say
 def test_an_as_of_date_before_the_data_gives_empty_kpis_and_says_why(tmp_path: Path) -> None:
     raw = _copy_required(tmp_path)
     settings = runner.BuildSettings(
-        db_path=tmp_path / "w.duckdb", raw_path=raw, as_of_date="2000-01-01", artifacts_dir=tmp_path, quiet=True
+        db_path=tmp_path / "w.duckdb",
+        raw_path=raw,
+        as_of_date="2000-01-01",
+        artifacts_dir=tmp_path,
+        quiet=True,
+        unit_tests=False,
     )
     runner.build(settings)
     counts = runner.mart_row_counts(settings)

@@ -109,6 +109,8 @@ def test_missing_required_table_fails_in_dbt_too_for_a_plain_dbt_build(tmp_path:
     raw.mkdir()
     for name in ("users", "stages", "opportunities"):
         (raw / f"{name}.csv").write_bytes((FIXTURES / "required_tables_only" / f"{name}.csv").read_bytes())
-    settings = BuildSettings(db_path=tmp_path / "w.duckdb", raw_path=raw, artifacts_dir=tmp_path, quiet=True)
+    settings = BuildSettings(
+        db_path=tmp_path / "w.duckdb", raw_path=raw, artifacts_dir=tmp_path, quiet=True, unit_tests=False
+    )
     with pytest.raises(DbtFailed, match=r"Required raw table 'leads' is missing: expected the file .*leads\.csv"):
         run_dbt(settings, ["build", "--select", "base_crm__leads"])

@@ -105,7 +105,7 @@ def exports(demo_parquet_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 def _settings(db_path: Path, raw: Path, artifacts: Path) -> runner.BuildSettings:
     return runner.BuildSettings(
-        db_path=db_path, raw_path=raw, raw_format="parquet", artifacts_dir=artifacts, quiet=True
+        db_path=db_path, raw_path=raw, raw_format="parquet", artifacts_dir=artifacts, quiet=True, unit_tests=False
     )
 
 

@@ -37,6 +37,7 @@ def _export(folder: Path, extra_leads: int = 0) -> Path:
 
 
 def _settings(db_path: Path, raw: Path, artifacts: Path, **changes: object) -> runner.BuildSettings:
+    changes = {"unit_tests": False, **changes}  # the unit tests run in the demo seeds' build
     return runner.BuildSettings(db_path=db_path, raw_path=raw, artifacts_dir=artifacts, quiet=True, **changes)  # type: ignore[arg-type]
 
 

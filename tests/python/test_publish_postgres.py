@@ -51,6 +51,7 @@ def _run(folder: Path, extra_leads: int = 0) -> job.JobResult:
         raw_path=_export(folder / "raw", extra_leads),
         target="postgres",
         artifacts_dir=folder,
+        unit_tests=False,
         quiet=True,
     )
     return job.run(settings, print)
