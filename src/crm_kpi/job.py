@@ -224,7 +224,7 @@ def incremental_relations(candidate: runner.BuildSettings) -> list[tuple[str, st
 
 def keep_failing_rows(settings: runner.BuildSettings, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rerun the data tests that failed with `--store-failures`, so that their failing rows are kept in
-    the candidate's audit schema (a view each, where dbt_project.yml says); their new results, which name
+    the candidate's audit schema (a table each, where dbt_project.yml says); their new results, which name
     those relations. A build whose tests pass stores nothing."""
     names = [
         str(node["unique_id"]).split(".")[2]
