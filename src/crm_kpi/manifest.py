@@ -6,6 +6,12 @@ KPI column's `meta`, the catalogue ids the column answers (`kpi: [S1]`) and its 
 `count`, `rate`, `ratio`, `duration`, `score`, or `average`: a stored mean, which no sum re-aggregates).
 The main job's summary, the Great Expectations suites, the cross-engine comparison, the oracle
 comparison and the catalogue index all read it from here.
+
+A mart's row rules are contract constraints (enforced by DuckDB and PostgreSQL as the table is
+written): `not_null`, and checks written in the project's forms (`x >= 0`, `x between 0 and 1`,
+`x >= -1`, `x in ('a', 'b')`). They are read back as the data tests they replace (not_null,
+non_negative, rate_between_zero_and_one, at_least, accepted_values), so that everything reading a
+mart's rules (the expectation suites, the catalogue) sees one list whichever way a rule is declared.
 """
 
 from __future__ import annotations
@@ -32,11 +38,51 @@ FACT_PREFIX = "fct_"
 
 @dataclass(frozen=True)
 class DataTest:
-    """One data test attached to a mart: the generic test's name, its column (if any) and its arguments."""
+    """One data test attached to a mart: the generic test's name, its column (if any) and its arguments;
+    or a contract constraint read as the test it replaces (`constraint` True)."""
 
     name: str
     column: str | None
     kwargs: Mapping[str, Any]
+    constraint: bool = False
+
+
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_LITERAL = re.compile(rf"'(?:[^']|'')*'|{_NUMBER}")
+_CHECK_FORMS = (
+    (re.compile(r"^(\w+) >= 0$"), "non_negative"),
+    (re.compile(r"^(\w+) between 0 and 1$"), "rate_between_zero_and_one"),
+    (re.compile(rf"^(\w+) >= ({_NUMBER})$"), "at_least"),
+    (re.compile(r"^(\w+) in \((.+)\)$"), "accepted_values"),
+)
+
+
+def _literal(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("'") and text.endswith("'"):
+        return text[1:-1].replace("''", "'")
+    return float(text) if "." in text else int(text)
+
+
+def constraint_as_test(column: str | None, constraint: Mapping[str, Any]) -> DataTest | None:
+    """A column constraint in one of the project's forms as the data test it replaces; None otherwise
+    (a model-level check, or another expression: it guards the table, no expectation mirrors it)."""
+    if column is None:
+        return None
+    if constraint.get("type") == "not_null":
+        return DataTest("not_null", column, {}, constraint=True)
+    expression = str(constraint.get("expression") or "").strip()
+    for pattern, name in _CHECK_FORMS if constraint.get("type") == "check" else ():
+        match = pattern.match(expression)
+        if not match or match.group(1) != column:
+            continue
+        if name == "at_least":
+            return DataTest(name, column, {"min_value": _literal(match.group(2))}, constraint=True)
+        if name == "accepted_values":
+            values = [_literal(value) for value in _LITERAL.findall(match.group(2))]
+            return DataTest(name, column, {"values": values}, constraint=True)
+        return DataTest(name, column, {}, constraint=True)
+    return None
 
 
 @dataclass(frozen=True)
@@ -213,7 +259,12 @@ def marts(manifest: Mapping[str, Any]) -> list[Mart]:
     for unique_id, node in manifest["nodes"].items():
         if node["resource_type"] != "model" or not node["original_file_path"].startswith(MARTS_PATH):
             continue
-        mart_tests = tuple(tests.get(unique_id, []))
+        constraints = [
+            constraint_as_test(column["name"], constraint)
+            for column in node["columns"].values()
+            for constraint in column.get("constraints") or []
+        ]
+        mart_tests = (*tests.get(unique_id, []), *(test for test in constraints if test is not None))
         found.append(
             Mart(
                 name=node["name"],
