@@ -21,7 +21,7 @@ CATALOGUE_CSV = Path(__file__).with_name("kpi_catalogue.csv")
 OVERVIEW_PATH = Path("models/docs/_generated/overview.md")
 # Data tests that guard a KPI column's value (grain and foreign keys are listed with the mart).
 _VALUE_TESTS = (
-    "not_null", "non_negative", "rate_between_zero_and_one", "at_least", "accepted_values", "column_equals_ratio",
+    "not_null", "non_negative", "rate_between_zero_and_one", "at_least", "accepted_values", "columns_equal_ratios",
     "counts_never_increase", "expression_is_true", "equals_staging_total",
 )  # fmt: skip
 

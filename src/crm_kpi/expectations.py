@@ -9,7 +9,7 @@ manifest, see crm_kpi.manifest): nothing about a mart is written here. From the 
 - the rules declared on the mart (data tests, or the contract constraints that replace them, see
   crm_kpi.manifest): not_null, rate_between_zero_and_one, non_negative, at_least
   (a lower bound such as roi >= -1), accepted_values, counts_never_increase (each count >= the next),
-  and column_equals_ratio, whose rule "a ratio whose denominator is 0 is null" becomes: null where the
+  and columns_equal_ratios, whose rule "a ratio whose denominator is 0 is null" becomes: null where the
   denominator column is 0, present where it is > 0 (when the denominator is a plain column).
 
 The dbt tests check the same and more (the recomputation itself, reconciliation with staging, the
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from crm_kpi.manifest import Mart, is_identifier
+from crm_kpi.manifest import RATIOS_TEST, Mart, is_identifier
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
@@ -113,7 +113,7 @@ def build_suite(mart: Mart) -> ExpectationSuite:
                     column_A=larger, column_B=smaller, or_equal=True, ignore_row_if="either_value_is_missing"
                 )
             )
-    for test in mart.tests_named("column_equals_ratio"):
+    for test in mart.tests_named(RATIOS_TEST):
         ratio, denominator = str(test.kwargs["column"]), str(test.kwargs["denominator"]).strip()
         if is_identifier(denominator):
             expectations.append(gxe.ExpectColumnValuesToBeNull(column=ratio, row_condition=Column(denominator) == 0))

@@ -32,6 +32,8 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
 # The generic tests that declare a foreign key (dbt's, and the project's variant that allows nulls).
 RELATIONSHIP_TESTS = ("relationships", "relationships_when_present")
+# The recomputation test of a mart's ratios: each {column, numerator, denominator} of `ratios`.
+RATIOS_TEST = "columns_equal_ratios"
 DIMENSION_PREFIX = "dim_"
 FACT_PREFIX = "fct_"
 
@@ -62,6 +64,14 @@ def _literal(text: str) -> Any:
     if text.startswith("'") and text.endswith("'"):
         return text[1:-1].replace("''", "'")
     return float(text) if "." in text else int(text)
+
+
+def _data_tests(name: str, column: str | None, kwargs: Mapping[str, Any]) -> list[DataTest]:
+    """A data test as attached to a mart; a `columns_equal_ratios` test (one query for a mart's ratios) as
+    one entry per ratio column, with that ratio's column, numerator and denominator."""
+    if name == RATIOS_TEST:
+        return [DataTest(name, str(ratio["column"]), dict(ratio)) for ratio in kwargs.get("ratios") or []]
+    return [DataTest(name, column, kwargs)]
 
 
 def constraint_as_test(column: str | None, constraint: Mapping[str, Any]) -> DataTest | None:
@@ -96,7 +106,7 @@ class Relationship:
 
 @dataclass(frozen=True)
 class Ratio:
-    """A ratio column and the expressions of its `column_equals_ratio` test (column = numerator / denominator)."""
+    """A ratio of a mart's `columns_equal_ratios` test: column = numerator / denominator."""
 
     column: str
     numerator: str
@@ -178,9 +188,9 @@ class Mart:
 
     @property
     def ratios(self) -> dict[str, Ratio]:
-        """Its `column_equals_ratio` tests, by ratio column."""
+        """The ratios of its `columns_equal_ratios` test, by ratio column."""
         found = {}
-        for test in self.tests_named("column_equals_ratio"):
+        for test in self.tests_named(RATIOS_TEST):
             column, numerator, denominator = (test.kwargs.get(key) for key in ("column", "numerator", "denominator"))
             if isinstance(column, str) and isinstance(numerator, str) and isinstance(denominator, str):
                 found[column] = Ratio(column, numerator, denominator)
@@ -246,8 +256,8 @@ def marts(manifest: Mapping[str, Any]) -> list[Mart]:
         if node["resource_type"] == "test" and node.get("attached_node") and node.get("test_metadata"):
             metadata = node["test_metadata"]
             kwargs = {key: value for key, value in metadata.get("kwargs", {}).items() if key != "model"}
-            tests.setdefault(node["attached_node"], []).append(
-                DataTest(metadata["name"], node.get("column_name"), kwargs)
+            tests.setdefault(node["attached_node"], []).extend(
+                _data_tests(metadata["name"], node.get("column_name"), kwargs)
             )
     unit_tests: dict[str, list[UnitTest]] = {}
     for node in manifest.get("unit_tests", {}).values():

@@ -12,7 +12,7 @@ the manifest (crm_kpi.manifest), so a KPI mart added the house way appears in th
   that would open a second filter path between two tables (Power BI refuses ambiguous models) is written
   inactive (use it with USERELATIONSHIP); the date relationships are placed first, so that each mart has one
   active path to the date table: its first date column of the grain (else its first date column).
-- Measures: one per KPI column (`meta.kpi`). A column with a `column_equals_ratio` test is recomputed from its
+- Measures: one per KPI column (`meta.kpi`). A ratio of the mart's `columns_equal_ratios` test is recomputed from its
   numerator and denominator, `DIVIDE(SUM(..), SUM(..))` (`a + b` / `a - b` expressions are translated column by
   column), never averaged; other money and count columns are `SUM`; a duration or score (a median: it cannot be
   re-aggregated) is shown only where the filter context holds one row of its mart. Anything else is skipped with
@@ -309,7 +309,7 @@ def _measure(mart: Mart, column: MartColumn, currency: str) -> Measure | Skipped
         return Skipped(
             mart.name,
             column.name,
-            f"measure {column.measure!r} without a column_equals_ratio test: it cannot be re-aggregated "
+            f"measure {column.measure!r} not in a columns_equal_ratios test: it cannot be re-aggregated "
             "(a ratio is never averaged)",
         )
     description = f"{', '.join(column.kpis)}: {column.description}\n{how}\nDAX: {expression}"

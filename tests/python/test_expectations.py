@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from conftest import Warehouse
+from crm_kpi import manifest
 from crm_kpi.expectations import ExpectationsFailed, build_suite, format_failures, run_expectations, validate_duckdb
 from crm_kpi.manifest import Mart
 
@@ -151,3 +152,35 @@ def test_every_column_constraint_refuses_a_violating_row(warehouse: Path, kpi_ma
                 checked += 1
     assert len(marts) == len(kpi_marts)  # every KPI mart declares its row rules as constraints
     assert checked >= 150
+
+
+def test_each_marts_ratio_test_finds_a_wrong_ratio_and_names_its_column(
+    demo_warehouse: Warehouse, warehouse: Path
+) -> None:
+    """The dbt test `columns_equal_ratios` (one query per mart for all its ratios), as the demo build compiled
+    it: no row on the built marts; after one ratio column of each mart is moved off its recomputation,
+    rows naming that column (or more: a ratio computed from a broken ratio is off too)."""
+    built = manifest.load(manifest.manifest_path(demo_warehouse.artifacts_dir / "target"))
+    ratio_tests = [
+        node
+        for node in built["nodes"].values()
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == manifest.RATIOS_TEST
+    ]
+    assert len(ratio_tests) >= 15
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for node in ratio_tests:
+            assert connection.execute(node["compiled_code"]).fetchall() == [], node["name"]
+    broken = {}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for node in ratio_tests:
+            mart = node["attached_node"].split(".")[-1]
+            ratios = [ratio["column"] for ratio in node["test_metadata"]["kwargs"]["ratios"]]
+            counts = connection.execute(
+                f"select {', '.join(f'count({c})' for c in ratios)} from marts.{mart}"
+            ).fetchone()
+            broken[node["name"]] = (mart, next(c for c, n in zip(ratios, counts or (), strict=True) if n))
+    _break(warehouse, *(f"update marts.{mart} set {column} = {column} + 1" for mart, column in broken.values()))
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for node in ratio_tests:
+            found = connection.execute(f"select distinct ratio_column from ({node['compiled_code']})").fetchall()
+            assert (broken[node["name"]][1],) in found, node["name"]  # (and ratios computed from it)

@@ -356,8 +356,8 @@ def test_recomputed_ratio_translation() -> None:
         grain=("month",),
         tests=(
             manifest.DataTest(
-                "column_equals_ratio",
-                None,
+                "columns_equal_ratios",
+                "weird_rate",
                 # A rate summed row by row means nothing: no measure.
                 {"column": "weird_rate", "numerator": "odd_rate * won_deals", "denominator": "won_deals"},
             ),
