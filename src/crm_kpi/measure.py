@@ -29,9 +29,14 @@ def _rss_kib(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
-    """Direct children of pid, from /proc/<pid>/task/*/children."""
+    """Direct children of pid, from /proc/<pid>/task/*/children; none once pid has exited (a process of the
+    tree can exit between two reads: its /proc folder is gone)."""
     found: list[int] = []
-    for task in (PROC / str(pid) / "task").glob("*/children"):
+    try:
+        tasks = list((PROC / str(pid) / "task").glob("*/children"))
+    except OSError:
+        return found
+    for task in tasks:
         try:
             found += [int(child) for child in task.read_text().split()]
         except (OSError, ValueError):

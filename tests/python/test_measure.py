@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from crm_kpi.measure import PROC, run_measured
+from crm_kpi.measure import PROC, _children, run_measured
 
 CHILD = (
     "import subprocess, sys, time\n"
@@ -27,3 +29,14 @@ def test_peak_is_the_childs_tree_not_the_parents() -> None:
     returncode, seconds, peak_mib = run_measured([sys.executable, "-c", CHILD])
     assert returncode == 0 and seconds > 1
     assert 250 <= peak_mib < 450, peak_mib  # 150 + 100 MiB and two interpreters; not the parent's 600
+
+
+def test_a_process_that_exits_while_its_tree_is_read_has_no_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc/<pid>/task can vanish between the existence check and the listing (the process exited): the
+    sampler thread must not die of it, or the rest of the step goes unmeasured."""
+
+    def vanished(self: Path, pattern: str) -> Iterator[Path]:
+        raise FileNotFoundError(2, "No such file or directory", str(self))
+
+    monkeypatch.setattr(Path, "glob", vanished)
+    assert _children(1) == []
