@@ -114,11 +114,11 @@ def build_suite(mart: Mart) -> ExpectationSuite:
         if open_rule("non_negative", column):
             expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0))
     for test in mart.tests_named("at_least"):
-        if not test.constraint:
+        if open_rule("at_least", str(test.column)):
             bound = test.kwargs["min_value"]
             expectations.append(gxe.ExpectColumnValuesToBeBetween(column=str(test.column), min_value=bound))
     for test in mart.tests_named("accepted_values"):
-        if not test.constraint:
+        if open_rule("accepted_values", str(test.column)):
             values = list(test.kwargs["values"])
             expectations.append(gxe.ExpectColumnValuesToBeInSet(column=str(test.column), value_set=values))
     for test in mart.tests_named("counts_never_increase"):
