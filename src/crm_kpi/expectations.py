@@ -129,9 +129,9 @@ def build_suite(mart: Mart) -> ExpectationSuite:
                     column_A=larger, column_B=smaller, or_equal=True, ignore_row_if="either_value_is_missing"
                 )
             )
-    for test in mart.tests_named(RATIOS_TEST):
-        ratio, denominator = str(test.kwargs["column"]), str(test.kwargs["denominator"]).strip()
-        if is_identifier(denominator):
+    for ratio_column, declared in mart.ratios.items() if mart.tests_named(RATIOS_TEST) else ():
+        ratio, denominator = ratio_column, declared.denominator[0]
+        if len(declared.denominator) == 1 and is_identifier(denominator) and not declared.rows:
             expectations.append(gxe.ExpectColumnValuesToBeNull(column=ratio, row_condition=Column(denominator) == 0))
             expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=ratio, row_condition=Column(denominator) > 0))
     # Passed to the constructor: suite.add_expectation needs an active data context (it saves the suite).

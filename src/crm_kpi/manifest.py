@@ -2,8 +2,12 @@
 
 A KPI mart is declared once, in its SQL and its YAML: the YAML holds the description, each column's
 formula, the grain (its `unique_combination_of_columns` test, or a column's `unique` test) and, in each
-KPI column's `meta`, the catalogue ids the column answers (`kpi: [S1]`) and its measure (`money`,
-`count`, `rate`, `ratio`, `duration`, `score`, or `average`: a stored mean, which no sum re-aggregates).
+KPI column's `meta`, the catalogue ids the column answers (`kpi: [S1]`), its measure (`money`,
+`count`, `rate`, `ratio`, `duration`, `score`, or `average`: a stored mean, which no sum re-aggregates)
+and how it aggregates (`aggregate`, see AGGREGATES; a ratio with its `numerator` and `denominator` as
+terms). The mart's `config.meta.grain` says how its rows are read (Grain). Every reader takes the KPI
+from here: the ratio test (macro declared_ratios), the Power BI measures and their SQL twins
+(crm_kpi.measures), the report and the test suite's reader matrix.
 The main job's summary, the Great Expectations suites, the cross-engine comparison, the oracle
 comparison and the catalogue index all read it from here.
 
@@ -26,13 +30,23 @@ from typing import Any
 MARTS_PATH = "models/marts/"
 KPI_PREFIX = "kpi_"
 MEASURES = ("money", "count", "rate", "ratio", "duration", "score", "average")
+# How a KPI column aggregates over rows (meta `aggregate`):
+# - sum: additive over periods and members (flows: bookings, leads created);
+# - opening / closing: additive over members, over time the first / last period's value (a snapshot:
+#   customers or MRR at the start / end, open pipeline);
+# - period: additive over members, not over time: only a period's own row answers for that period
+#   (distinct counts such as worked deals or respondents, and values that name another period);
+# - stored: not additive at all (a median, a mean, a score): one row's value;
+# - ratio: sum of the numerator's terms / sum of the denominator's terms over the rows; over time like
+#   the least additive column it reads.
+AGGREGATES = ("sum", "opening", "closing", "period", "stored", "ratio")
 # The contract type of money columns (var contract_types: decimal(18,2) / numeric(18,2)).
 _MONEY_TYPE = re.compile(r"^(decimal|numeric)\(18,\s*2\)$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _REF = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]+)['"]\s*)?\)\s*$""")
 # The generic tests that declare a foreign key (dbt's, and the project's variant that allows nulls).
 RELATIONSHIP_TESTS = ("relationships", "relationships_when_present")
-# The recomputation test of a mart's ratios: each {column, numerator, denominator} of `ratios`.
+# The recomputation test of the ratios a mart declares.
 RATIOS_TEST = "columns_equal_ratios"
 DIMENSION_PREFIX = "dim_"
 FACT_PREFIX = "fct_"
@@ -67,10 +81,7 @@ def _literal(text: str) -> Any:
 
 
 def _data_tests(name: str, column: str | None, kwargs: Mapping[str, Any]) -> list[DataTest]:
-    """A data test as attached to a mart; a `columns_equal_ratios` test (one query for a mart's ratios) as
-    one entry per ratio column, with that ratio's column, numerator and denominator."""
-    if name == RATIOS_TEST:
-        return [DataTest(name, str(ratio["column"]), dict(ratio)) for ratio in kwargs.get("ratios") or []]
+    """A data test as attached to a mart."""
     return [DataTest(name, column, kwargs)]
 
 
@@ -106,11 +117,73 @@ class Relationship:
 
 @dataclass(frozen=True)
 class Ratio:
-    """A ratio of a mart's `columns_equal_ratios` test: column = numerator / denominator."""
+    """A declared ratio: column = scale x sum(numerator terms) / sum(denominator terms), on the rows holding
+    `rows` (null elsewhere), null unless the denominator is above 0 when `positive_denominator`. A term is a
+    column, `-column` or `column * column`."""
 
     column: str
-    numerator: str
-    denominator: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    scale: float = 1
+    rows: Mapping[str, str] = field(default_factory=dict)
+    positive_denominator: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column its terms read, in order."""
+        names = [name for term in (*self.numerator, *self.denominator) for name in term_columns(term)]
+        return tuple(dict.fromkeys(names))
+
+
+def term_columns(term: str) -> tuple[str, ...]:
+    """The columns of a term: `a` -> (a,), `-a` -> (a,), `a * b` -> (a, b)."""
+    return tuple(part.strip() for part in term.lstrip("-").split("*"))
+
+
+@dataclass(frozen=True)
+class Members:
+    """Rows whose `column` holds a key of a dimension, which dimension by the value of `by`
+    (breakdown `rep` -> dim_reps): a polymorphic key, related by the measures, not by a relationship."""
+
+    by: str
+    column: str
+    dimensions: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Grain:
+    """How a mart's rows are read (model meta `grain`): `date` the column the date table filters (a period's
+    first day); the period either typed by a column (`period_type`, its last day in `end`, the `default`
+    type where none is chosen) or one `length` (month, quarter); `selectors`, columns whose values are
+    alternative grains of the same total (each value adds up to the same figure), with the value a reader
+    gets where none is chosen (None: none, the measure is blank until one is chosen); `members`."""
+
+    date: str | None = None
+    period_type: str | None = None
+    period_end: str | None = None
+    period_default: str | None = None
+    period_length: str | None = None
+    selectors: Mapping[str, str | None] = field(default_factory=dict)
+    members: Members | None = None
+
+    @property
+    def grain_columns(self) -> tuple[str, ...]:
+        """The columns that choose a grain (the period type and the selectors)."""
+        return tuple(name for name in (self.period_type, *self.selectors) if name)
+
+
+def _grain_meta(meta: Mapping[str, Any]) -> Grain:
+    period = meta.get("period") or {}
+    members = meta.get("members")
+    return Grain(
+        date=meta.get("date"),
+        period_type=period.get("type"),
+        period_end=period.get("end"),
+        period_default=period.get("default"),
+        period_length=period.get("length"),
+        selectors=dict(meta.get("selectors") or {}),
+        members=Members(members["by"], members["column"], dict(members["dimensions"])) if members else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -126,6 +199,8 @@ class MartColumn:
     description: str
     measure: str | None = None
     kpis: tuple[str, ...] = ()
+    aggregate: str | None = None
+    ratio: Ratio | None = None
 
     @property
     def is_money(self) -> bool:
@@ -141,6 +216,7 @@ class Mart:
     grain: tuple[str, ...]
     tests: tuple[DataTest, ...] = ()
     unit_tests: tuple[UnitTest, ...] = field(default=())
+    reading: Grain = field(default_factory=Grain)
 
     @property
     def is_kpi(self) -> bool:
@@ -188,13 +264,8 @@ class Mart:
 
     @property
     def ratios(self) -> dict[str, Ratio]:
-        """The ratios of its `columns_equal_ratios` test, by ratio column."""
-        found = {}
-        for test in self.tests_named(RATIOS_TEST):
-            column, numerator, denominator = (test.kwargs.get(key) for key in ("column", "numerator", "denominator"))
-            if isinstance(column, str) and isinstance(numerator, str) and isinstance(denominator, str):
-                found[column] = Ratio(column, numerator, denominator)
-        return found
+        """The ratios its columns declare (meta `aggregate: ratio`), by ratio column."""
+        return {column.name: column.ratio for column in self.columns if column.ratio is not None}
 
 
 def catalogue_order(kpi_id: str) -> tuple[str, int]:
@@ -233,12 +304,30 @@ def _as_list(value: Any) -> tuple[str, ...]:
 
 def _column(raw: Mapping[str, Any]) -> MartColumn:
     meta = {**(raw.get("config") or {}).get("meta", {}), **(raw.get("meta") or {})}
+    name = str(raw["name"])
+    aggregate = meta.get("aggregate")
+    if aggregate is not None and aggregate not in AGGREGATES:
+        raise ValueError(f"column {name}: meta aggregate {aggregate!r} is not one of {', '.join(AGGREGATES)}")
+    ratio = None
+    if aggregate == "ratio":
+        ratio = Ratio(
+            column=name,
+            numerator=_as_list(meta.get("numerator")),
+            denominator=_as_list(meta.get("denominator")),
+            scale=float(meta.get("scale") or 1),
+            rows={str(key): str(value) for key, value in (meta.get("rows") or {}).items()},
+            positive_denominator=bool(meta.get("positive_denominator")),
+        )
+        if not ratio.numerator or not ratio.denominator:
+            raise ValueError(f"column {name}: a ratio declares a numerator and a denominator (lists of terms)")
     return MartColumn(
-        name=str(raw["name"]),
+        name=name,
         data_type=str(raw.get("data_type") or ""),
         description=str(raw.get("description") or ""),
         measure=meta.get("measure"),
         kpis=_as_list(meta.get("kpi")),
+        aggregate=aggregate,
+        ratio=ratio,
     )
 
 
@@ -284,6 +373,7 @@ def marts(manifest: Mapping[str, Any]) -> list[Mart]:
                 grain=_grain(mart_tests),
                 tests=mart_tests,
                 unit_tests=tuple(unit_tests.get(unique_id, [])),
+                reading=_grain_meta(((node.get("config") or {}).get("meta") or node.get("meta") or {}).get("grain") or {}),
             )
         )
     return sorted(found, key=lambda mart: mart.name)

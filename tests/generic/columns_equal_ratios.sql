@@ -1,10 +1,14 @@
 {#-
     Recomputation: each stored ratio equals its numerator / its denominator (relative tolerance 1e-9),
-    and is null exactly when the denominator is 0 or null. `ratios`: a list of {column, numerator,
-    denominator} (SQL expressions over the model's row); one query checks them all, and each failing
-    row names its ratio column.
+    and is null exactly when the denominator is 0 or null. The ratios are the ones the mart declares in
+    its columns' meta (crm_kpi.declared_ratios): one query checks them all, and each failing row names
+    its ratio column. A mart that declares no ratio fails to compile (the test would check nothing).
 -#}
-{% test columns_equal_ratios(model, ratios) %}
+{% test columns_equal_ratios(model) %}
+{%- set ratios = crm_kpi.declared_ratios(model.identifier) -%}
+{%- if execute and not ratios -%}
+    {%- do exceptions.raise_compiler_error("columns_equal_ratios on " ~ model.identifier ~ ": the model declares no ratio (meta aggregate: ratio)") -%}
+{%- endif -%}
 with
 
 recomputed as (
