@@ -259,7 +259,8 @@ def cmd_powerbi(args: argparse.Namespace) -> int:
     model = powerbi.build_model(typed, currency=exposures.project_var(root, "reporting_currency", "USD"))
     out = Path(args.out).resolve() if args.out else root / "warehouse" / "powerbi"
     out.mkdir(parents=True, exist_ok=True)
-    duckdb_file = str(Path(args.duckdb_file).resolve() if args.duckdb_file else root / "warehouse" / "crm_kpi.duckdb")
+    # The default stays relative (the project's own layout), never this machine's absolute path.
+    duckdb_file = str(Path(args.duckdb_file).resolve()) if args.duckdb_file else "warehouse/crm_kpi.duckdb"
     pbip = powerbi.write_project(
         model, out, postgres_server=args.server, postgres_database=args.database, duckdb_file=duckdb_file
     )

@@ -331,6 +331,10 @@ def _column(raw: Mapping[str, Any]) -> MartColumn:
     )
 
 
+def _model_meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
+
+
 def _grain(tests: tuple[DataTest, ...]) -> tuple[str, ...]:
     for test in tests:
         if test.name == "unique_combination_of_columns":
@@ -373,7 +377,7 @@ def marts(manifest: Mapping[str, Any]) -> list[Mart]:
                 grain=_grain(mart_tests),
                 tests=mart_tests,
                 unit_tests=tuple(unit_tests.get(unique_id, [])),
-                reading=_grain_meta(((node.get("config") or {}).get("meta") or node.get("meta") or {}).get("grain") or {}),
+                reading=_grain_meta(_model_meta(node).get("grain") or {}),
             )
         )
     return sorted(found, key=lambda mart: mart.name)

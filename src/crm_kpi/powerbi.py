@@ -28,15 +28,18 @@ import json
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crm_kpi import measures
 from crm_kpi.manifest import Mart, MartColumn
 
 DATE_TABLE = "dim_dates"
 DATE_KEY = "date_day"
 PROJECT_NAME = "crm_kpi"
+# The DuckDB catalog is the file's base name (dbt-duckdb's views bind to it): crm_kpi.duckdb -> crm_kpi.
+DUCKDB_CATALOG = "crm_kpi"
 COMPATIBILITY_LEVEL = 1567
 # Stable relationship ids: the same relationship gets the same id at every run (clean diffs).
 _NAMESPACE = uuid.UUID("6f1d2c1e-8d0e-4a53-9a55-4c2b7f0c1a10")
@@ -68,6 +71,7 @@ class Measure:
     description: str
     kpis: tuple[str, ...]
     column: str  # the mart column it answers
+    folder: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,8 +168,16 @@ def title(name: str) -> str:
     for prefix in ("kpi_", "fct_", "dim_"):
         if name.startswith(prefix):
             name = name[len(prefix) :]
-    return " ".join(word.upper() if word in {"cac", "roi", "mrr", "nps", "id", "sql", "mql"} else word.capitalize()
-                    for word in name.split("_"))  # fmt: skip
+    words = [_WORDS.get(word, word.capitalize()) for word in name.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else ""
+
+
+# Business names keep their acronyms (MQLs, YoY, CLV) and small words lower case after the first.
+_WORDS = {
+    **{word: word.upper() for word in ("cac", "roi", "mrr", "nps", "id", "sql", "mql", "clv", "csat", "arpa", "p90")},
+    **{f"{word}s": f"{word.upper()}s" for word in ("sql", "mql")},
+    "yoy": "YoY", "enps": "eNPS", "vs": "vs", "of": "of", "per": "per", "to": "to", "and": "and", "by": "by",
+}  # fmt: skip
 
 
 # --- DAX -------------------------------------------------------------------------------------------------
@@ -175,145 +187,60 @@ def dax_column(table: str, column: str) -> str:
     return f"'{table}'[{column}]"
 
 
-def dax_sum_expression(table: str, expression: str, columns: Iterable[str]) -> str | None:
-    """`won_deals + lost_deals` -> `SUM('t'[won_deals]) + SUM('t'[lost_deals])`; None unless a +/- of columns."""
-    known = set(columns)
-    terms = re.split(r"\s*([+-])\s*", expression.strip())
+def _folder(mart: Mart) -> str:
+    """`models/marts/kpi/sales/kpi_pipeline_by_period.sql` -> `Sales \\ Pipeline By Period`."""
+    parts = mart.path.split("/")
+    area = parts[3].capitalize() if len(parts) > 4 and parts[2] == "kpi" else "Core"
+    return f"{area} \\ {title(mart.name)}"
+
+
+_HOW = {
+    "sum": "the sum over the rows in the filter context",
+    "opening": "the value at the first period in the filter context (a snapshot: never summed over time)",
+    "closing": "the value at the last period in the filter context (a snapshot: never summed over time)",
+    "period": "the row of the period the filter context selects (a distinct count: a longer span is not the sum "
+    "of its periods, so a year or a blank page shows blank unless the mart holds that period)",
+    "stored": "the stored value where the filter context leaves one row (a median, mean or score cannot be "
+    "re-aggregated), blank elsewhere",
+}
+
+
+def _how(plan: measures.Plan) -> str:
+    grain = plan.grain
     parts = []
-    for index, term in enumerate(terms):
-        if index % 2:
-            parts.append(f" {term} ")
-            continue
-        match = _TERM.match(term)
-        if not match or match.group(1) not in known:
-            return None
-        parts.append(f"SUM({dax_column(table, match.group(1))})")
-    return "".join(parts)
+    ratio = plan.ratio
+    if ratio is not None:
+        scale = f"{ratio.scale:g} x " if ratio.scale != 1 else ""
+        rows = "".join(f" on the rows where {name} = {value}" for name, value in ratio.rows.items())
+        parts.append(
+            f"{scale}sum({' + '.join(ratio.numerator)}) / sum({' + '.join(ratio.denominator)}){rows}, recomputed over "
+            "the rows in the filter context (never averaged); blank when the denominator is 0"
+            + (" or negative" if ratio.positive_denominator else "")
+        )
+        if plan.time == "exact":
+            parts.append("read for the period the filter context selects (blank for a span the mart has no row of)")
+    else:
+        parts.append(_HOW[plan.aggregate])
+    if plan.grain.period_type and measures.period_types_pinned(plan):
+        parts.append(f"over the {grain.period_default} rows unless a {grain.period_type} is chosen")
+    for name, default in grain.selectors.items():
+        parts.append(f"{name} {default} unless chosen" if default is not None else f"blank until one {name} is chosen")
+    if grain.members is not None:
+        chosen = ", ".join(f"{dimension} -> {value}" for value, dimension in grain.members.dimensions.items())
+        parts.append(f"a filter on a member dimension reads its {grain.members.by} rows ({chosen})")
+    return "; ".join(parts) + "."
 
 
-_SQL_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|'([^']*)'|([a-z_][a-z0-9_]*)|(<>|!=|>=|<=|[-+*/(),=<>]))", re.I)
-_SQL_WORDS = {"case", "when", "then", "else", "end", "nullif", "and", "or"}
-
-
-def dax_row_expression(table: str, expression: str, columns: Iterable[str]) -> str | None:
-    """A row-level SQL expression of the mart's columns as DAX, for SUMX: columns, numbers, 'text',
-    + - * / ( ), comparisons, `nullif(x, 0)` and `case when <condition> then <value> [else <value>] end`;
-    None for anything else (the measure is then skipped, never guessed)."""
-    known, out, position, text = set(columns), [], 0, expression.strip()
-    cases: list[str] = []  # the open case expressions: "when" seen, waiting for "then"/"else"/"end"
-    while position < len(text):
-        match = _SQL_TOKEN.match(text, position)
-        if match is None:
-            return None
-        position = match.end()
-        number, literal, word, symbol = match.groups()
-        if number is not None:
-            out.append(number)
-        elif literal is not None:
-            out.append('"' + literal.replace('"', '""') + '"')
-        elif word is not None and word.lower() in _SQL_WORDS:
-            keyword = word.lower()
-            if keyword == "case":
-                cases.append("case")
-            elif keyword == "when" and cases and cases[-1] == "case":
-                out.append("IF(")
-                cases[-1] = "when"
-            elif keyword == "then" and cases and cases[-1] == "when":
-                out.append(", ")
-                cases[-1] = "then"
-            elif keyword == "else" and cases and cases[-1] == "then":
-                out.append(", ")
-                cases[-1] = "else"
-            elif keyword == "end" and cases and cases[-1] in {"then", "else"}:
-                out.append(")")
-                cases.pop()
-            elif keyword in {"and", "or"}:
-                out.append(" && " if keyword == "and" else " || ")
-            elif keyword == "nullif":
-                out.append("NULLIF(")
-                following = _SQL_TOKEN.match(text, position)
-                if following is None or following.group(4) != "(":
-                    return None
-                position = following.end()
-            else:
-                return None
-        elif word is not None:
-            if word not in known:
-                return None
-            out.append(dax_column(table, word))
-        else:
-            out.append({"!=": "<>", "(": "(", ")": ")", ",": ", "}.get(symbol, f" {symbol} "))
-    if cases:
-        return None
-    dax = "".join(out)
-    # nullif(a, b): blank when a = b. DAX has no NULLIF: IF(a = b, BLANK(), a), for a column or number a.
-    for _ in range(dax.count("NULLIF(")):
-        nullif = re.search(r"NULLIF\(('[^']*'\[[a-z0-9_]+\]|\d+(?:\.\d+)?), ([^(),]+)\)", dax)
-        if nullif is None:
-            return None
-        value, other = nullif.group(1), nullif.group(2)
-        dax = dax[: nullif.start()] + f"IF({value} = {other}, BLANK(), {value})" + dax[nullif.end() :]
-    return re.sub(r"\s+", " ", dax).replace("( ", "(").replace(" )", ")").strip()
-
-
-def _measure(mart: Mart, column: MartColumn, currency: str) -> Measure | Skipped:
-    names = mart.column_names
-    grain = ", ".join(mart.grain) or "its rows"
-    ratio = mart.ratios.get(column.name)
+def _measure(mart: Mart, column: MartColumn, currency: str, keys: Mapping[str, str]) -> Measure | Skipped:
+    plan = measures.plan(mart, column)
+    if plan is None:
+        return Skipped(mart.name, column.name, "no meta aggregate: the column declares no way to aggregate it")
     data_type = tmdl_type(column.data_type)
     fmt = format_for(column.measure, data_type, column.data_type, currency) or "#,0.00"
+    expression = measures.dax(plan, keys)
+    description = f"{', '.join(column.kpis)}: {column.description}\n{_how(plan)}"
     name = f"{title(column.name)} ({title(mart.name)})"
-    if ratio is not None:
-        numerator = dax_sum_expression(mart.name, ratio.numerator, names)
-        denominator = dax_sum_expression(mart.name, ratio.denominator, names)
-        measures = {c.name: c.measure for c in mart.columns}
-        read = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"'[^']*'", "", f"{ratio.numerator} {ratio.denominator}")))
-        additive = not any(measures.get(name) in {"rate", "ratio", "duration", "score"} for name in read)
-        if (numerator is None or denominator is None) and additive:
-            # Not a sum of columns: the row-level expression summed over the rows (SUMX), still a ratio of sums;
-            # only of additive columns (a sum of rates or ratios means nothing).
-            # A denominator kept on some rows (case when <condition> then x end) keeps the numerator on the same
-            # rows: CSAT's score total must not take the NPS rows' scores when both types are in the filter.
-            kept = re.fullmatch(r"\s*case when (.+?) then [a-z_][a-z0-9_]* end\s*", ratio.denominator, re.I | re.S)
-            top = f"case when {kept.group(1)} then {ratio.numerator} end" if kept else ratio.numerator
-            rows = [dax_row_expression(mart.name, part, names) for part in (top, ratio.denominator)]
-            numerator = None if kept else numerator
-            numerator = numerator or (f"SUMX('{mart.name}', {rows[0]})" if rows[0] else None)
-            denominator = denominator or (f"SUMX('{mart.name}', {rows[1]})" if rows[1] else None)
-        if numerator is None or denominator is None:
-            return Skipped(
-                mart.name,
-                column.name,
-                f"its ratio test's numerator ({ratio.numerator}) or denominator ({ratio.denominator}) is not a "
-                "row expression of the mart's additive columns (a rate or ratio summed means nothing); a ratio is "
-                "never averaged",
-            )
-        expression = f"DIVIDE({numerator}, {denominator})"
-        how = (
-            f"Recomputed from its numerator and denominator over the rows of {mart.name} in the filter context "
-            f"(never averaged): ({ratio.numerator}) / ({ratio.denominator}); blank when the denominator is 0."
-        )
-    elif column.measure in {"money", "count"}:
-        expression = f"SUM({dax_column(mart.name, column.name)})"
-        how = (
-            f"Sum of {column.name} over the rows of {mart.name} in the filter context (grain: {grain}); "
-            "slice by the grain's columns when a row repeats a total (a cohort's size, a period type)."
-        )
-    elif column.measure in {"duration", "score", "average"}:
-        expression = f"IF(COUNTROWS('{mart.name}') = 1, MIN({dax_column(mart.name, column.name)}))"
-        how = (
-            f"The stored value of one row of {mart.name} (grain: {grain}): shown only where the filter context "
-            f"holds exactly one row, blank elsewhere, because a median or a mean cannot be re-aggregated."
-        )
-    else:
-        return Skipped(
-            mart.name,
-            column.name,
-            f"measure {column.measure!r} not in a columns_equal_ratios test: it cannot be re-aggregated "
-            "(a ratio is never averaged)",
-        )
-    description = f"{', '.join(column.kpis)}: {column.description}\n{how}\nDAX: {expression}"
-    return Measure(name, mart.name, expression, fmt, description, column.kpis, column.name)
+    return Measure(name, mart.name, expression, fmt, description, column.kpis, column.name, _folder(mart))
 
 
 # --- building the model ----------------------------------------------------------------------------------
@@ -331,25 +258,24 @@ def _sort_by(column: MartColumn, mart: Mart) -> str | None:
     return None
 
 
-def _table(mart: Mart, currency: str, skipped: list[Skipped]) -> Table:
+def _table(mart: Mart, currency: str, skipped: list[Skipped], keys: Mapping[str, str]) -> Table:
     measures: list[Measure] = []
     recomputed: set[str] = set()
     for column in mart.columns:
         if not column.kpis:
             continue
-        result = _measure(mart, column, currency)
+        result = _measure(mart, column, currency, keys)
         if isinstance(result, Skipped):
             skipped.append(result)
         else:
             measures.append(result)
-            if column.name in mart.ratios:
-                recomputed.add(column.name)
+            recomputed.add(column.name)
     columns = []
     for column in mart.columns:
         data_type = tmdl_type(column.data_type)
         description = column.description
         if column.name in recomputed:
-            description += " (Hidden: use its measure, which recomputes the ratio for any selection.)"
+            description += " (Hidden: use its measure, which aggregates it right for any selection.)"
         columns.append(
             Column(
                 name=column.name,
@@ -389,11 +315,18 @@ def _candidates(marts: Mapping[str, Mart]) -> list[tuple[int, Relationship]]:
                 continue
             rank = 0 if target.name == DATE_TABLE else 2 if target.is_dimension else 3
             found.append((rank, Relationship(mart.name, key.column, target.name, key.to_column, True, "test")))
+        declared = {key.column for key in mart.relationships}
+        for dimension in marts.values():
+            dim_key = dimension.grain[0] if dimension.is_dimension and len(dimension.grain) == 1 else None
+            column = mart.column(dim_key) if dim_key and dimension is not mart else None
+            if dim_key and column is not None and dim_key not in declared and not mart.is_dimension:
+                # A column named as a dimension's key is that key (the house naming rule): related to it.
+                found.append((2, Relationship(mart.name, dim_key, dimension.name, dim_key, True, "key name")))
         if date_mart is None or mart.is_dimension or mart.name == DATE_TABLE:
             continue
-        declared = {key.column for key in mart.relationships}
         dates = [c.name for c in mart.columns if c.data_type.strip().lower() == "date" and c.name not in declared]
-        first = next((name for name in mart.grain if name in dates), dates[0] if dates else None)
+        first = mart.reading.date if mart.reading.date in dates else None
+        first = first or next((name for name in mart.grain if name in dates), dates[0] if dates else None)
         for name in dates:
             relationship = Relationship(mart.name, name, DATE_TABLE, DATE_KEY, True, "date column")
             found.append((0 if name == first else 1, relationship))
@@ -425,7 +358,8 @@ def build_model(marts: Sequence[Mart], currency: str = "USD") -> Model:
     by_name = {mart.name: mart for mart in marts}
     skipped: list[Skipped] = []
     ordered = sorted(marts, key=lambda mart: (mart.name != DATE_TABLE, mart.name))
-    tables = [_table(mart, currency, skipped) for mart in ordered]
+    keys = {mart.name: mart.grain[0] for mart in marts if mart.is_dimension and len(mart.grain) == 1}
+    tables = [_table(mart, currency, skipped, keys) for mart in ordered]
     return Model(tables, relationships(by_name), skipped)
 
 
@@ -465,9 +399,10 @@ def partition_source(table: Table) -> list[str]:
     return [
         "let",
         '    Source = if ConnectionType = "DuckDB"',
-        "        then Odbc.Query(",
-        '            "Driver={DuckDB Driver};Database=" & DuckDbFile & ";access_mode=READ_ONLY",',
-        f'            "select * from marts.{table.name}")',
+        '        then Odbc.DataSource("Driver={DuckDB Driver};Database=" & DuckDbFile & ";access_mode=READ_ONLY",',
+        "            [HierarchicalNavigation = true])",
+        f'            {{[Name = "{DUCKDB_CATALOG}", Kind = "Database"]}}[Data]',
+        f'            {{[Name = "marts", Kind = "Schema"]}}[Data]{{[Name = "{table.name}", Kind = "Table"]}}[Data]',
         "        else PostgreSQL.Database(PostgresServer, PostgresDatabase)"
         f'{{[Schema = "marts", Item = "{table.name}"]}}[Data],',
         f"    Selected = Table.SelectColumns(Source, {{{names}}}),",
@@ -485,10 +420,14 @@ def table_tmdl(table: Table) -> str:
     lines.append("")
     for measure in table.measures:
         lines += _description(measure.description, "\t")
-        lines.append(f"\tmeasure {quote(measure.name)} = {measure.expression}")
+        if "\n" in measure.expression:  # a multi-line expression: on the lines below, one level deeper
+            lines.append(f"\tmeasure {quote(measure.name)} =")
+            lines += [f"\t\t\t{line}" for line in measure.expression.split("\n")]
+        else:
+            lines.append(f"\tmeasure {quote(measure.name)} = {measure.expression}")
         lines.append(f"\t\tformatString: {measure.format_string}")
-        if measure.kpis:
-            lines.append(f"\t\tdisplayFolder: {';'.join(measure.kpis)}")
+        if measure.folder:
+            lines.append(f"\t\tdisplayFolder: {measure.folder}")
         lines.append("")
     for column in table.columns:
         lines += _description(column.description, "\t")
@@ -551,6 +490,8 @@ def model_tmdl(model: Model) -> str:
         "\tdefaultPowerBIDataSourceVersion: powerBI_V3",
         "\tdiscourageImplicitMeasures",
         "\tsourceQueryCulture: en-US",
+        # Auto date/time off: dim_dates is the date table (a hidden date table per date column would not be).
+        "\tannotation __PBI_TimeIntelligenceEnabled = 0",
         "",
         "queryGroup Connection",
         "",
