@@ -61,7 +61,8 @@ class Plan:
 
     @property
     def ratio(self) -> Ratio | None:
-        return self.column.ratio
+        """The ratio the measure recomputes (None for a ratio readers get as a stored value)."""
+        return self.column.ratio if self.aggregate == "ratio" else None
 
 
 def plan(mart: Mart, column: MartColumn) -> Plan | None:
@@ -70,10 +71,17 @@ def plan(mart: Mart, column: MartColumn) -> Plan | None:
         return None
     if column.ratio is None:
         return Plan(mart, column, column.aggregate, _TIME[column.aggregate])
-    kinds = set()
-    for name in column.ratio.columns:
-        read = mart.column(name)
-        kinds.add(_TIME.get(read.aggregate or "stored", "exact") if read is not None else "exact")
+    kinds: set[str] = set()
+    for term in (*column.ratio.numerator, *column.ratio.denominator):
+        read = [mart.column(name) for name in term_columns(term)]
+        aggregates = [found.aggregate if found is not None else None for found in read]
+        additive = [kind for kind in aggregates if kind in _TIME and kind != "stored"]
+        if not additive:
+            # A ratio of ratios or stored values (CLV:CAC, gross CLV over a churn rate): its row is tested, but
+            # no sum re-aggregates it, so readers get the stored value of one row.
+            return Plan(mart, column, "stored", "exact")
+        # `units * average price` adds up over members; over time only a period's own row holds its average.
+        kinds |= {_TIME[str(kind)] for kind in additive} | ({"exact"} if len(additive) < len(aggregates) else set())
     return Plan(mart, column, "ratio", "sum" if kinds == {"sum"} else "exact")
 
 
@@ -90,12 +98,14 @@ def _sql_literal(value: str) -> str:
 
 
 def _sql_terms(terms: Sequence[str]) -> str:
+    """The terms' sums as DAX adds them: SUM of no value is BLANK, BLANK in arithmetic is 0, and the whole
+    sum is BLANK only when every term is."""
+    sums = [f"sum({' * '.join(term_columns(term))})" for term in terms]
     parts = []
-    for index, term in enumerate(terms):
-        body = " * ".join(f"coalesce({name}, 0)" for name in term_columns(term))
+    for index, (term, total) in enumerate(zip(terms, sums, strict=True)):
         sign = "-" if term.startswith("-") else "+"
-        parts.append(body if index == 0 and sign == "+" else f"{sign} {body}")
-    return "sum(" + " ".join(parts) + ")"
+        parts.append(f"coalesce({total}, 0)" if index == 0 and sign == "+" else f"{sign} coalesce({total}, 0)")
+    return f"(case when coalesce({', '.join(sums)}) is not null then {' '.join(parts)} end)"
 
 
 def _period_end_sql(grain: Grain) -> str:
@@ -139,6 +149,8 @@ def sql(plan: Plan, context: Context, relation: str, calendar: tuple[date, date]
             where.append(f"{grain.period_type} = {_sql_literal(chosen or str(grain.period_default))}")
         elif chosen:
             where.append(f"{grain.period_type} = {_sql_literal(chosen)}")
+    if grain.date and context.dates:
+        where.append(f"{_period_end_sql(grain)} <= date '{hi}'")  # a row counts when its whole period is inside
     if plan.time == "exact" and grain.date:
         where.append(f"{grain.date} = date '{lo}' and {_period_end_sql(grain)} = date '{hi}'")
     ratio = plan.ratio
@@ -213,9 +225,17 @@ def dax(plan: Plan, dimension_keys: Mapping[str, str]) -> str:
         lines.append(f"VAR __period = IF(ISFILTERED({_dax_column(table, grain.period_type)}), {choice}, {default})")
         guards.append("NOT ISBLANK(__period)")
         filters.append(f"{_dax_column(table, grain.period_type)} = __period")
+    if grain.date:
+        # A row counts when its whole period is inside the context's dates (a quarter row is not a month's).
+        lines.append(f"VAR __last = MAX('{DATE_TABLE}'[{DATE_KEY}])")
+        if grain.period_end:
+            filters.append(f"{_dax_column(table, grain.period_end)} <= __last")
+        else:
+            months = 2 if grain.period_length == "quarter" else 0
+            date_column = _dax_column(table, grain.date)
+            filters.append(f"FILTER(VALUES({date_column}), EOMONTH({date_column}, {months}) <= __last)")
     if plan.time == "exact" and grain.date:
         lines.append(f"VAR __first = MIN('{DATE_TABLE}'[{DATE_KEY}])")
-        lines.append(f"VAR __last = MAX('{DATE_TABLE}'[{DATE_KEY}])")
         filters.append(f"{_dax_column(table, grain.date)} = __first")
         if grain.period_end:
             filters.append(f"{_dax_column(table, grain.period_end)} = __last")

@@ -19,9 +19,13 @@ from pathlib import Path
 import pytest
 
 from crm_kpi import manifest, powerbi
+from crm_kpi import measures as kpi_measures
 
-_DECLARATION = re.compile(r"^(?P<kind>[a-zA-Z]+)(?: (?P<name>'(?:[^']|'')+'|[^\s=']+))?(?: = (?P<expression>.*))?$")
+_DECLARATION = re.compile(
+    r"^(?P<kind>[a-zA-Z]+)(?: (?P<name>'(?:[^']|'')+'|[^\s=']+))?(?: =(?: (?P<expression>.*))?)?$"
+)
 _PROPERTY = re.compile(r"^(?P<key>[a-zA-Z]+)(?:: (?P<value>.*)|(?P<open> =))?$")
+_ANNOTATION = re.compile(r"^annotation (\S+) = (.*)$")
 _REFERENCE = re.compile(r"'((?:[^']|'')+)'\[([^\]]+)\]")
 _KINDS = {"database", "model", "table", "column", "measure", "partition", "relationship", "expression", "ref",
           "queryGroup", "annotation"}  # fmt: skip
@@ -78,7 +82,16 @@ def parse_tmdl(text: str) -> list[Node]:
             and declaration.group("kind") in _KINDS
             and (not stack or declaration.group("kind") in {"column", "measure", "partition"})
         ):
-            node = Node(declaration.group("kind"), _unquote(declaration.group("name")), declaration.group("expression"))
+            expression = declaration.group("expression")
+            if expression is None and body.endswith(" ="):  # `measure 'X' =`: the expression on the lines below
+                block = []
+                while index < len(lines) and lines[index].startswith("\t" * (depth + 2)):
+                    block.append(lines[index][depth + 2 :])
+                    index += 1
+                assert block, f"empty expression: {raw!r}"
+                expression = "\n".join(block)
+            name = declaration.group("name")
+            node = Node(declaration.group("kind"), _unquote(name.removesuffix(" =") if name else name), expression)
             node.description, description = description, []
             assert depth == (stack[-1][0] + 1 if stack else 0), f"bad nesting at {raw!r}"
             (stack[-1][1].children if stack else roots).append(node)
@@ -87,6 +100,10 @@ def parse_tmdl(text: str) -> list[Node]:
         assert stack and depth == stack[-1][0] + 1, f"property outside an object or mis-indented: {raw!r}"
         assert not description, f"a description before a property: {raw!r}"
         owner = stack[-1][1]
+        annotation = _ANNOTATION.match(body)
+        if annotation:
+            owner.properties[f"annotation {annotation.group(1)}"] = annotation.group(2)
+            continue
         prop = _PROPERTY.match(body)
         assert prop, f"not a property: {raw!r}"
         key = prop.group("key")
@@ -177,7 +194,7 @@ def test_tables_and_columns_are_the_manifests(
         source = partition.properties["source"]
         assert partition.expression == "m" and partition.properties["mode"] == "import"
         assert source.startswith("let") and source.rstrip().endswith("Typed")
-        assert f"marts.{name}" in source and f'Item = "{name}"' in source
+        assert f'{{[Name = "{name}", Kind = "Table"]}}' in source and f'Item = "{name}"' in source
         assert source.count("(") == source.count(")") and source.count("{") == source.count("}")
         for column in mart.column_names:
             assert f'"{column}"' in source
@@ -196,7 +213,11 @@ def test_the_connection_is_parameters(definition: dict[str, list[Node]]) -> None
     for table in _tables(definition).values():
         source = next(node for node in table.children if node.kind == "partition").properties["source"]
         assert "PostgreSQL.Database(PostgresServer, PostgresDatabase)" in source
-        assert "Odbc.Query(" in source and "access_mode=READ_ONLY" in source and "DuckDbFile" in source
+        # Navigation (one data source, folding, no approval prompt per native query), read-only.
+        assert "Odbc.DataSource(" in source and "HierarchicalNavigation = true" in source
+        assert "Odbc.Query(" not in source and "access_mode=READ_ONLY" in source and "DuckDbFile" in source
+    # The file default is the project's relative layout, never the generating machine's absolute path.
+    assert '"warehouse/crm_kpi.duckdb"' in str(expressions["DuckDbFile"].expression)
 
 
 def test_relationships(definition: dict[str, list[Node]], parsed_marts: dict[str, manifest.Mart]) -> None:
@@ -276,10 +297,11 @@ def test_measures(definition: dict[str, list[Node]], parsed_marts: dict[str, man
                 f"{node.name}: {referenced_table}[{column}]"
             )
         assert not re.search(r"\bAVERAGEX?\(", expression.upper()), f"{node.name} averages"
-        assert any(f"DAX: {expression}" in line for line in node.description), f"{node.name}: formula not described"
+        assert node.description and ":" in node.description[0], f"{node.name}: not described"
         assert node.properties.get("formatString")
-        kpis = set(node.properties.get("displayFolder", "").split(";")) - {""}
-        assert kpis, f"{node.name} names no catalogue id"
+        area, _, topic = node.properties.get("displayFolder", "").partition(" \\ ")
+        assert area in {"Funnel", "Marketing", "Sales", "Customers", "Team"} and topic, node.properties
+        kpis = set(node.description[0].split(":")[0].split(", "))
         answered |= kpis
         column_name = references[0][1] if len({c for _, c in references}) == 1 else None
         if column_name:
@@ -288,84 +310,44 @@ def test_measures(definition: dict[str, list[Node]], parsed_marts: dict[str, man
     assert built <= answered, f"built KPIs without a measure: {sorted(built - answered)}"
     model = powerbi.build_model(list(parsed_marts.values()))
     measured = {(measure.table, measure.column) for measure in model.measures}
-    skipped = {(item.table, item.column) for item in model.skipped}
     for mart in parsed_marts.values():
         for column in mart.columns:
             if column.kpis:
-                assert (mart.name, column.name) in measured | skipped, f"{mart.name}.{column.name}: no measure"
-    if model.skipped:
-        warnings.warn(
-            "KPI columns without a measure: "
-            + "; ".join(f"{item.table}.{item.column}: {item.reason}" for item in model.skipped),
-            stacklevel=1,
-        )
-    # Ratios are recomputed from their numerator and denominator, never averaged.
+                assert (mart.name, column.name) in measured, f"{mart.name}.{column.name}: no measure"
+    assert not model.skipped, model.skipped
     for measure in model.measures:
-        ratio = parsed_marts[measure.table].ratios.get(measure.column)
-        if ratio is not None:
-            assert re.match(r"DIVIDE\((SUM|SUMX)\(", measure.expression), measure.expression
-            sql = re.sub(r"'[^']*'", "", f"{ratio.numerator} {ratio.denominator}")
-            for term in set(re.findall(r"[a-z_][a-z0-9_]*", sql)) - {"case", "when", "then", "else", "end", "nullif"}:
-                assert f"[{term}]" in measure.expression
-        column = parsed_marts[measure.table].column(measure.column)
+        mart = parsed_marts[measure.table]
+        column = mart.column(measure.column)
         assert column is not None
+        # Right by default: every grain selector is pinned or guarded; a snapshot takes its period, never a sum.
+        for selector in mart.reading.selectors:
+            assert f"ISFILTERED('{mart.name}'[{selector}])" in measure.expression, (measure.name, selector)
+        plan = kpi_measures.plan(mart, column)
+        assert plan is not None
+        if mart.reading.date and plan.time == "exact":  # the context's own period: its first day and last day
+            assert f"'{mart.name}'[{mart.reading.date}] = __first" in measure.expression, measure.name
+        elif mart.reading.period_type:
+            assert f"ISFILTERED('{mart.name}'[{mart.reading.period_type}])" in measure.expression, measure.name
+        if column.aggregate in {"opening", "closing"}:
+            assert "VAR __at = " + ("MIN(" if column.aggregate == "opening" else "MAX(") in measure.expression
+        ratio = column.ratio
+        if ratio is not None and "DIVIDE(" in measure.expression:
+            for name in ratio.columns:
+                assert f"[{name}]" in measure.expression, (measure.name, name)
         if column.measure in {"rate", "ratio"}:
             assert "%" in measure.format_string
         elif column.measure == "money":
             assert "0.00" in measure.format_string and '"$"' in measure.format_string
 
 
-def test_row_expression_translation() -> None:
-    """What is not a sum of columns is summed row by row (SUMX of the row expression); unknown words refuse."""
-    columns = ("promoters", "detractors", "survey_type", "respondents", "new_customers", "units_sold", "price")
-    assert powerbi.dax_row_expression("t", "100 * (promoters - detractors)", columns) == (
-        "100 * ('t'[promoters] - 't'[detractors])"
-    )
-    assert powerbi.dax_row_expression("t", "case when survey_type = 'nps' then respondents end", columns) == (
-        "IF('t'[survey_type] = \"nps\", 't'[respondents])"
-    )
-    assert powerbi.dax_row_expression("t", "nullif(new_customers, 0)", columns) == (
-        "IF('t'[new_customers] = 0, BLANK(), 't'[new_customers])"
-    )
-    assert powerbi.dax_row_expression("t", "units_sold * price", columns) == "'t'[units_sold] * 't'[price]"
-    assert powerbi.dax_row_expression("t", "avg(price)", columns) is None
-    assert powerbi.dax_row_expression("t", "case when survey_type = 'nps' then respondents", columns) is None
-
-
-def test_recomputed_ratio_translation() -> None:
-    """`a + b` / `a - b` translate column by column; anything else is refused (skipped, never averaged)."""
-    columns = ("won_deals", "lost_deals", "bookings")
-    assert powerbi.dax_sum_expression("t", "won_deals + lost_deals", columns) == (
-        "SUM('t'[won_deals]) + SUM('t'[lost_deals])"
-    )
-    assert (
-        powerbi.dax_sum_expression("t", "bookings - lost_deals", columns) == "SUM('t'[bookings]) - SUM('t'[lost_deals])"
-    )
-    assert powerbi.dax_sum_expression("t", "bookings * 2", columns) is None
-    assert powerbi.dax_sum_expression("t", "unknown_column", columns) is None
-    mart = manifest.Mart(
-        name="kpi_example",
-        path="models/marts/kpi/x/kpi_example.sql",
-        description="An example.",
-        columns=(
-            manifest.MartColumn("month", "date", "Month."),
-            manifest.MartColumn("won_deals", "bigint", "Won.", "count", ("S3",)),
-            manifest.MartColumn("odd_rate", "double", "A rate with no recomputation test.", "rate", ("F3",)),
-            manifest.MartColumn("weird_rate", "double", "A rate over a rate.", "rate", ("F3",)),
-        ),
-        grain=("month",),
-        tests=(
-            manifest.DataTest(
-                "columns_equal_ratios",
-                "weird_rate",
-                # A rate summed row by row means nothing: no measure.
-                {"column": "weird_rate", "numerator": "odd_rate * won_deals", "denominator": "won_deals"},
-            ),
-        ),
-    )
-    model = powerbi.build_model([mart])
-    assert [measure.column for measure in model.measures] == ["won_deals"]
-    assert {item.column for item in model.skipped} == {"odd_rate", "weird_rate"}
+def test_model_settings_and_names(definition: dict[str, list[Node]]) -> None:
+    """Auto date/time off (dim_dates is the date table); business names keep their acronyms."""
+    model = definition["model.tmdl"][0]
+    assert model.properties.get("annotation __PBI_TimeIntelligenceEnabled") == "0"
+    assert powerbi.title("kpi_mqls_to_sqls") == "MQLs to SQLs"
+    assert powerbi.title("bookings_growth_yoy") == "Bookings Growth YoY"
+    assert powerbi.title("clv_to_cac") == "CLV to CAC"
+    assert powerbi.title("cost_per_lead") == "Cost per Lead"
 
 
 def test_no_contract_type_power_bi_reads_poorly(parsed_marts: dict[str, manifest.Mart]) -> None:
