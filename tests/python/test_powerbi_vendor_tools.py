@@ -1,0 +1,132 @@
+"""The Power BI Project `crm-kpi powerbi` writes, read by Microsoft's own tools.
+
+Power BI Desktop cannot run here; test_powerbi.py reads the TMDL with a parser of its own. This module hands the
+TMDL folder to Microsoft's TmdlSerializer (Microsoft.AnalysisServices.Tabular: the .NET Framework build that the
+PyPI wheel pbi-cli-tool ships), through a few lines of C# (tests/tools/TmdlCheck.cs) compiled by Mono's mcs and run
+by mono: it must read every table, measure, relationship and M parameter the generator wrote, no more.
+Each check has a broken control that must fail it for the reason planted, so that a check that cannot fail is
+seen. Mono comes from Debian in CI (.ci/run), where CRM_KPI_REQUIRE_ENGINES=1 makes a missing tool fail the test;
+elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from crm_kpi import manifest, powerbi
+from engines import require
+from test_powerbi import parse_tmdl
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+
+
+def _definition(project: Path) -> Path:
+    return project / f"{powerbi.PROJECT_NAME}.SemanticModel" / "definition"
+
+
+def _broken_copy(folder: Path, destination: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the folder with the first `old` of one file replaced by `new` (which must be there)."""
+    copy = destination / "broken"
+    shutil.copytree(folder, copy)
+    text = (copy / file).read_text(encoding="utf-8")
+    assert old in text, f"{file} has no {old!r}: the control no longer breaks anything"
+    (copy / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy
+
+
+# --- TMDL: Microsoft's TmdlSerializer --------------------------------------------------------------------
+
+
+def _analysis_services_dlls() -> Path:
+    try:
+        wheel = importlib.metadata.distribution("pbi-cli-tool")
+    except importlib.metadata.PackageNotFoundError:
+        require("pbi-cli-tool", "the wheel that ships Microsoft.AnalysisServices.Tabular.dll is not installed")
+    folder = Path(str(wheel.locate_file("pbi_cli/dlls")))
+    assert (folder / "Microsoft.AnalysisServices.Tabular.dll").is_file(), f"no Tabular DLL in {folder}"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tmdl_check(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], subprocess.CompletedProcess[str]]:
+    """tests/tools/TmdlCheck.cs compiled once (mcs); returns a function that runs it (mono) on a TMDL folder."""
+    mono, mcs = shutil.which("mono"), shutil.which("mcs")
+    if mono is None or mcs is None:
+        require("Mono", "mono or mcs is missing (apt-get install mono-runtime mono-mcs "
+                "libmono-system-runtime-serialization4.0-cil libmono-system-data4.0-cil)")  # fmt: skip
+    dlls = _analysis_services_dlls()
+    exe = tmp_path_factory.mktemp("tmdl_check") / "TmdlCheck.exe"
+    references = [f"-r:{dlls / f'Microsoft.AnalysisServices.{name}.dll'}" for name in ("Tabular", "Core")]
+    built = subprocess.run(
+        [mcs, "-nologo", f"-out:{exe}", *references, str(TOOLS / "TmdlCheck.cs")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, f"mcs failed:\n{built.stdout}{built.stderr}"
+
+    def run(folder: Path) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MONO_PATH": str(dlls)}  # the DLLs' folder: mono resolves the references there
+        return subprocess.run([mono, str(exe), str(folder)], env=env, capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+def test_tmdl_serializer_reads_what_the_generator_wrote(
+    tmdl_check: Callable[[Path], subprocess.CompletedProcess[str]],
+    powerbi_project: Path,
+    parsed_marts: dict[str, manifest.Mart],
+) -> None:
+    definition = _definition(powerbi_project)
+    done = tmdl_check(definition)
+    assert done.returncode == 0, f"TmdlSerializer refused the model:\n{done.stderr}"
+    read: dict[str, list[tuple[str, ...]]] = {"table": [], "measure": [], "relationship": [], "expression": []}
+    for line in done.stdout.splitlines():
+        kind, *fields = line.split("\t")
+        read[kind].append(tuple(fields))
+    model = powerbi.build_model(list(parsed_marts.values()))
+    wrote: dict[str, list[tuple[str, ...]]] = {
+        "table": [(table.name,) for table in model.tables],
+        "measure": [(measure.table, measure.name) for measure in model.measures],
+        "relationship": [
+            (f"{r.from_table}.{r.from_column}", f"{r.to_table}.{r.to_column}", str(r.active))
+            for r in model.relationships
+        ],
+        "expression": [(str(node.name),) for node in parse_tmdl((definition / "expressions.tmdl").read_text())],
+    }
+    counts = {kind: len(items) for kind, items in read.items()}
+    assert counts == {kind: len(items) for kind, items in wrote.items()}, f"TmdlSerializer read {counts}"
+    for kind, items in wrote.items():
+        assert sorted(read[kind]) == sorted(items), f"the {kind}s read differ from the ones written"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "error"),
+    [
+        # A relationship to a column that does not exist: the serializer cannot resolve the link.
+        ("relationships.tmdl", "toColumn: dim_dates.date_day", "toColumn: dim_dates.no_such_column", "ToColumn"),
+        # A property TMDL does not have.
+        ("tables/dim_dates.tmdl", "\t\tdataType: ", "\t\tdataTyp: ", "dataTyp"),
+        # A value the property cannot take.
+        ("tables/dim_dates.tmdl", "summarizeBy: none", "summarizeBy: nonsense", "nonsense"),
+    ],
+    ids=["unknown-column-in-relationship", "unknown-property", "bad-enum-value"],
+)
+def test_tmdl_serializer_refuses_a_broken_model(
+    tmdl_check: Callable[[Path], subprocess.CompletedProcess[str]],
+    powerbi_project: Path,
+    tmp_path: Path,
+    file: str,
+    old: str,
+    new: str,
+    error: str,
+) -> None:
+    done = tmdl_check(_broken_copy(_definition(powerbi_project), tmp_path, file, old, new))
+    assert done.returncode == 1 and "Tmdl" in done.stderr and error in done.stderr, done.stdout[-500:] + done.stderr
