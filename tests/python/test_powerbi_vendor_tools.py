@@ -1,9 +1,13 @@
 """The Power BI Project `crm-kpi powerbi` writes, read by Microsoft's own tools.
 
 Power BI Desktop cannot run here; test_powerbi.py reads the TMDL with a parser of its own. This module hands the
-TMDL folder to Microsoft's TmdlSerializer (Microsoft.AnalysisServices.Tabular: the .NET Framework build that the
-PyPI wheel pbi-cli-tool ships), through a few lines of C# (tests/tools/TmdlCheck.cs) compiled by Mono's mcs and run
-by mono: it must read every table, measure, relationship and M parameter the generator wrote, no more.
+files to the readers Power BI is built on, or that are published for its formats:
+- the TMDL folder to Microsoft's TmdlSerializer (Microsoft.AnalysisServices.Tabular: the .NET Framework build that
+  the PyPI wheel pbi-cli-tool ships), through a few lines of C# (tests/tools/TmdlCheck.cs) compiled by Mono's mcs
+  and run by mono: it must read every table, measure, relationship and M parameter the generator wrote, no more;
+- the JSON files to Microsoft's published JSON schemas, the ones their `$schema` names, found in the folder
+  CRM_KPI_PBIP_SCHEMAS (a copy of the schemas' repository: `fabric/pbip/...`); no package registry ships them,
+  so the test skips without that folder.
 Each check has a broken control that must fail it for the reason planted, so that a check that cannot fail is
 seen. Mono comes from Debian in CI (.ci/run), where CRM_KPI_REQUIRE_ENGINES=1 makes a missing tool fail the test;
 elsewhere it skips.
@@ -12,13 +16,18 @@ elsewhere it skips.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
 from crm_kpi import manifest, powerbi
 from engines import require
@@ -130,3 +139,77 @@ def test_tmdl_serializer_refuses_a_broken_model(
 ) -> None:
     done = tmdl_check(_broken_copy(_definition(powerbi_project), tmp_path, file, old, new))
     assert done.returncode == 1 and "Tmdl" in done.stderr and error in done.stderr, done.stdout[-500:] + done.stderr
+
+
+# --- JSON: Microsoft's published JSON schemas ------------------------------------------------------------
+
+SCHEMA_HOST = "https://developer.microsoft.com/json-schemas/"
+# The PBIR-Legacy report layout: Microsoft publishes no JSON schema for it.
+NO_SCHEMA = {"crm_kpi.Report/report.json"}
+
+
+def _schemas() -> Path:
+    folder = os.environ.get("CRM_KPI_PBIP_SCHEMAS")
+    if not folder:
+        pytest.skip(
+            "CRM_KPI_PBIP_SCHEMAS is not set: it names a copy of Microsoft's JSON schemas (the folder holding "
+            "fabric/pbip/...); no package on PyPI or npm ships them"
+        )
+    assert (Path(folder) / "fabric").is_dir(), f"CRM_KPI_PBIP_SCHEMAS={folder} holds no fabric/ folder"
+    return Path(folder)
+
+
+def _schema_errors(document: dict[str, Any], schemas: Path) -> list[str]:
+    """The errors of a document against the schema its `$schema` names (and the schemas that one refers to)."""
+    url = document.get("$schema")
+    assert isinstance(url, str) and url.startswith(SCHEMA_HOST), f"not a Microsoft schema: {url!r}"
+
+    def load(uri: str) -> Any:
+        path = schemas / uri.removeprefix(SCHEMA_HOST)
+        assert path.is_file(), f"{uri}: not in {schemas}"
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def resource(uri: str) -> Resource[Any]:
+        return Resource.from_contents(load(uri), DRAFT7)
+
+    schema = load(url)
+    # `retrieve` is an attrs alias that mypy does not see; it is the documented way to load referred schemas.
+    registry: Registry[Any] = Registry(retrieve=resource)  # type: ignore[call-arg]
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema, registry=registry, format_checker=validator_class.FORMAT_CHECKER)
+    return sorted(f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document))
+
+
+def test_json_files_match_microsofts_schemas(powerbi_project: Path) -> None:
+    schemas = _schemas()
+    files = sorted(path for path in powerbi_project.rglob("*") if path.suffix in {".json", ".pbip", ".pbism", ".pbir"})
+    validated, without = [], set()
+    for path in files:
+        name = path.relative_to(powerbi_project).as_posix()
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if "$schema" not in document:
+            without.add(name)
+            continue
+        assert not _schema_errors(document, schemas), f"{name}: {_schema_errors(document, schemas)}"
+        validated.append(name)
+    assert without == NO_SCHEMA, f"JSON files that name no schema: {sorted(without)}"
+    assert {"crm_kpi.pbip", "crm_kpi.SemanticModel/definition.pbism", "crm_kpi.Report/definition.pbir"} <= set(
+        validated
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "error"),
+    [
+        ("crm_kpi.pbip", {"version": 1.0}, "/version: 1.0 is not of type 'string'"),
+        ("crm_kpi.SemanticModel/definition.pbism", {"compatibilityLevel": 1567}, "Additional properties"),
+        ("crm_kpi.Report/definition.pbir", {"datasetReference": {"byPath": {}}}, "'path' is a required property"),
+    ],
+    ids=["wrong-type", "unknown-property", "missing-property"],
+)
+def test_the_schemas_refuse_a_broken_file(powerbi_project: Path, file: str, change: dict[str, Any], error: str) -> None:
+    schemas = _schemas()
+    document = {**json.loads((powerbi_project / file).read_text(encoding="utf-8")), **change}
+    errors = _schema_errors(document, schemas)
+    assert any(error in message for message in errors), errors
