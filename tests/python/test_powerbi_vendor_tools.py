@@ -7,10 +7,12 @@ files to the readers Power BI is built on, or that are published for its formats
   and run by mono: it must read every table, measure, relationship and M parameter the generator wrote, no more;
 - the JSON files to Microsoft's published JSON schemas, the ones their `$schema` names, found in the folder
   CRM_KPI_PBIP_SCHEMAS (a copy of the schemas' repository: `fabric/pbip/...`); no package registry ships them,
-  so the test skips without that folder.
+  so the test skips without that folder;
+- every M expression (the partitions' sources, the parameters) to Microsoft's Power Query parser,
+  @microsoft/powerquery-parser (tests/tools/powerquery, installed by `npm ci` on first use).
 Each check has a broken control that must fail it for the reason planted, so that a check that cannot fail is
-seen. Mono comes from Debian in CI (.ci/run), where CRM_KPI_REQUIRE_ENGINES=1 makes a missing tool fail the test;
-elsewhere it skips.
+seen. Mono, Node.js and npm come from Debian in CI (.ci/run), where CRM_KPI_REQUIRE_ENGINES=1 makes a missing
+tool fail the test; elsewhere it skips.
 """
 
 from __future__ import annotations
@@ -213,3 +215,85 @@ def test_the_schemas_refuse_a_broken_file(powerbi_project: Path, file: str, chan
     document = {**json.loads((powerbi_project / file).read_text(encoding="utf-8")), **change}
     errors = _schema_errors(document, schemas)
     assert any(error in message for message in errors), errors
+
+
+# --- M: Microsoft's Power Query parser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def powerquery_check() -> Callable[[dict[str, str]], dict[str, str | None]]:
+    """tests/tools/powerquery/check.js, its pinned parser installed by `npm ci` when absent or another version."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        require("Node.js", "node or npm is missing (apt-get install nodejs npm)")
+    folder = TOOLS / "powerquery"
+    wanted = json.loads((folder / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    installed = folder / "node_modules" / "@microsoft" / "powerquery-parser" / "package.json"
+    if (
+        not installed.is_file()
+        or json.loads(installed.read_text())["version"] != wanted["@microsoft/powerquery-parser"]
+    ):
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, f"npm ci failed in {folder}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+
+    def run(expressions: dict[str, str]) -> dict[str, str | None]:
+        done = subprocess.run(
+            [node, str(folder / "check.js")],
+            input=json.dumps(expressions),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode in {0, 1}, done.stderr
+        results: dict[str, str | None] = json.loads(done.stdout)
+        assert results.keys() == expressions.keys()
+        return results
+
+    return run
+
+
+def _m_expressions(project: Path) -> dict[str, str]:
+    """Every partition's source and every parameter's expression, as the TMDL files hold them."""
+    definition, found = _definition(project), {}
+    for path in sorted((definition / "tables").glob("*.tmdl")):
+        (table,) = parse_tmdl(path.read_text(encoding="utf-8"))
+        for partition in (node for node in table.children if node.kind == "partition"):
+            found[f"partition {partition.name}"] = partition.properties["source"]
+    for node in parse_tmdl((definition / "expressions.tmdl").read_text(encoding="utf-8")):
+        assert node.kind == "expression" and node.expression, node
+        found[f"expression {node.name}"] = node.expression
+    return found
+
+
+def test_power_query_parser_reads_every_m_expression(
+    powerquery_check: Callable[[dict[str, str]], dict[str, str | None]], powerbi_project: Path
+) -> None:
+    expressions = _m_expressions(powerbi_project)
+    tables = len(list((_definition(powerbi_project) / "tables").glob("*.tmdl")))
+    assert len(expressions) == tables + 4, "one partition a table and the four connection parameters"
+    errors = {name: error for name, error in powerquery_check(expressions).items() if error}
+    assert not errors, errors
+
+
+def test_power_query_parser_refuses_broken_m(
+    powerquery_check: Callable[[dict[str, str]], dict[str, str | None]], powerbi_project: Path
+) -> None:
+    name, source = next(iter(_m_expressions(powerbi_project).items()))
+    broken = {
+        "unclosed parenthesis": source.replace("Table.SelectColumns(Source, ", "Table.SelectColumns((Source, ", 1),
+        "unterminated text": source.replace('"marts"', '"marts', 1),
+        "missing in": source.replace("\nin\n", "\n", 1),
+    }
+    assert all(text != source for text in broken.values()), f"{name}: a control no longer breaks anything"
+    results = powerquery_check({"good": source, **broken})
+    assert results.pop("good") is None
+    assert all(results.values()), results
+    assert str(results["unterminated text"]).startswith("Lex:"), results
