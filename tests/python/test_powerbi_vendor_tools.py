@@ -1,4 +1,4 @@
-"""The Power BI Project `crm-kpi powerbi` writes, read by Microsoft's own tools.
+"""The Power BI Project `crm-kpi powerbi` writes, read by Microsoft's own tools and by vendor parsers.
 
 Power BI Desktop cannot run here; test_powerbi.py reads the TMDL with a parser of its own. This module hands the
 files to the readers Power BI is built on, or that are published for its formats:
@@ -9,7 +9,8 @@ files to the readers Power BI is built on, or that are published for its formats
   CRM_KPI_PBIP_SCHEMAS (a copy of the schemas' repository: `fabric/pbip/...`); no package registry ships them,
   so the test skips without that folder;
 - every M expression (the partitions' sources, the parameters) to Microsoft's Power Query parser,
-  @microsoft/powerquery-parser (tests/tools/powerquery, installed by `npm ci` on first use).
+  @microsoft/powerquery-parser (tests/tools/powerquery, installed by `npm ci` on first use);
+- every DAX measure to pbi-parsers' DAX parser.
 Each check has a broken control that must fail it for the reason planted, so that a check that cannot fail is
 seen. Mono, Node.js and npm come from Debian in CI (.ci/run), where CRM_KPI_REQUIRE_ENGINES=1 makes a missing
 tool fail the test; elsewhere it skips.
@@ -297,3 +298,54 @@ def test_power_query_parser_refuses_broken_m(
     assert results.pop("good") is None
     assert all(results.values()), results
     assert str(results["unterminated text"]).startswith("Lex:"), results
+
+
+# --- DAX: pbi-parsers ------------------------------------------------------------------------------------
+
+
+def _dax_error(expression: str) -> str | None:
+    """None when pbi-parsers' DAX parser reads the whole expression, else what stopped it."""
+    try:
+        from pbi_parsers import dax
+        from pbi_parsers.dax.main import remove_non_executing_tokens
+    except ImportError as missing:
+        require("pbi-parsers", str(missing))
+    try:
+        parser = dax.Parser(remove_non_executing_tokens(dax.Lexer(expression).scan()))
+    except ValueError as error:
+        return f"lexer: {error}"
+    try:
+        ast = parser.to_ast()
+    except ValueError as error:
+        return str(error)
+    except AssertionError:  # pbi-parsers asserts what must come next: a comma, a parenthesis, the end
+        rest = " ".join(token.text for token in parser.remaining()[:5])
+        return f"unexpected {rest!r}" if rest.strip() else "unexpected end of the expression"
+    rest = " ".join(token.text for token in parser.remaining() if token.tok_type != dax.TokenType.EOF)
+    return "no expression" if ast is None else f"not parsed: {rest!r}" if rest else None
+
+
+def test_dax_parser_reads_every_measure(powerbi_project: Path, parsed_marts: dict[str, manifest.Mart]) -> None:
+    measures: dict[str, str] = {}
+    for path in sorted((_definition(powerbi_project) / "tables").glob("*.tmdl")):
+        (table,) = parse_tmdl(path.read_text(encoding="utf-8"))
+        measures |= {str(node.name): str(node.expression) for node in table.children if node.kind == "measure"}
+    assert len(measures) == len(powerbi.build_model(list(parsed_marts.values())).measures)
+    errors = {name: error for name, expression in measures.items() if (error := _dax_error(expression))}
+    assert not errors, errors
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("DIVIDE(SUM('t'[a]), SUM('t'[b])", "unexpected end of the expression"),  # a parenthesis not closed
+        ("SUM('t'[a]))", "unexpected ')'"),  # one closed twice
+        ("SUM('t'[a]) $ 2", "Unexpected character: $"),  # a character DAX does not have
+        ("SUM('t'[a]) +", "Expected a right term after operator +"),  # an operator with no right term
+        ("SUM('t'[a", "Unterminated bracketed identifier"),  # a column reference not closed
+    ],
+    ids=["unclosed", "closed-twice", "unknown-character", "no-right-term", "unclosed-column"],
+)
+def test_dax_parser_refuses_broken_dax(expression: str, error: str) -> None:
+    assert _dax_error("DIVIDE(SUM('t'[a]), SUM('t'[b]))") is None
+    assert error in str(_dax_error(expression))
