@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crm_kpi import manifest, runner
+from crm_kpi import manifest, powerbi, runner
 from crm_kpi.paths import project_root
 
 
@@ -90,6 +90,14 @@ def parsed_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, manifest
     settings = runner.BuildSettings(db_path=workdir / "unused.duckdb", artifacts_dir=workdir, quiet=True)
     runner.run_dbt(settings, ["parse"])
     return {mart.name: mart for mart in settings.marts()}
+
+
+@pytest.fixture(scope="session")
+def powerbi_project(parsed_marts: dict[str, manifest.Mart], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Power BI Project `crm-kpi powerbi` writes, from the parsed marts (test_powerbi*.py read it back)."""
+    out = tmp_path_factory.mktemp("powerbi")
+    powerbi.write_project(powerbi.build_model(list(parsed_marts.values())), out)
+    return out
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

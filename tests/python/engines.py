@@ -15,13 +15,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from crm_kpi.loaders import PostgresSettings
 
 
-def require(what: str, reason: str) -> None:
+def require(what: str, reason: str) -> NoReturn:
     if os.environ.get("CRM_KPI_REQUIRE_ENGINES") == "1":
         pytest.fail(f"{what} is required here (CRM_KPI_REQUIRE_ENGINES=1): {reason}")
     pytest.skip(f"{what} not available: {reason}")

@@ -124,16 +124,8 @@ def parse_tmdl(text: str) -> list[Node]:
 
 
 @pytest.fixture(scope="module")
-def project(parsed_marts: dict[str, manifest.Mart], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model = powerbi.build_model(list(parsed_marts.values()))
-    out = tmp_path_factory.mktemp("powerbi")
-    powerbi.write_project(model, out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def definition(project: Path) -> dict[str, list[Node]]:
-    folder = project / "crm_kpi.SemanticModel" / "definition"
+def definition(powerbi_project: Path) -> dict[str, list[Node]]:
+    folder = powerbi_project / "crm_kpi.SemanticModel" / "definition"
     return {
         str(path.relative_to(folder)): parse_tmdl(path.read_text(encoding="utf-8"))
         for path in sorted(folder.rglob("*.tmdl"))
@@ -150,7 +142,8 @@ def _tables(definition: dict[str, list[Node]]) -> dict[str, Node]:
     return tables
 
 
-def test_project_files(project: Path) -> None:
+def test_project_files(powerbi_project: Path) -> None:
+    project = powerbi_project
     pbip = json.loads((project / "crm_kpi.pbip").read_text(encoding="utf-8"))
     assert pbip["artifacts"] == [{"report": {"path": "crm_kpi.Report"}}]
     pbir = json.loads((project / "crm_kpi.Report" / "definition.pbir").read_text(encoding="utf-8"))
