@@ -217,13 +217,13 @@ def dax(plan: Plan, dimension_keys: Mapping[str, str]) -> str:
             for value, dimension in reversed(list(members.dimensions.items())):
                 fallback = f"IF(ISFILTERED('{dimension}'), {_dax_text(value)}, {fallback})"
         lines.append(f"VAR {_variable(name)} = IF(ISFILTERED({_dax_column(table, name)}), {choice}, {fallback})")
-        guards.append(f"NOT ISBLANK({_variable(name)})")
+        guards.append(f"NOT(ISBLANK({_variable(name)}))")
         filters.append(f"{_dax_column(table, name)} = {_variable(name)}")
     if grain.period_type and period_types_pinned(plan):
         choice = f"SELECTEDVALUE({_dax_column(table, grain.period_type)})"
         default = _dax_text(str(grain.period_default))
         lines.append(f"VAR __period = IF(ISFILTERED({_dax_column(table, grain.period_type)}), {choice}, {default})")
-        guards.append("NOT ISBLANK(__period)")
+        guards.append("NOT(ISBLANK(__period))")
         filters.append(f"{_dax_column(table, grain.period_type)} = __period")
     if grain.date:
         # A row counts when its whole period is inside the context's dates (a quarter row is not a month's).

@@ -56,7 +56,7 @@ def _value(value: object) -> object:
     return value
 
 
-def _row_context(mart: manifest.Mart, row: Mapping[str, object], dimensions: Mapping[str, str]) -> Context:
+def _row_context(mart: manifest.Mart, row: Mapping[str, object]) -> Context:
     """The context that selects exactly `row`: its period, grain values, members and other key columns."""
     grain = mart.reading
     chosen: dict[str, str] = {}
@@ -81,21 +81,16 @@ def _row_context(mart: manifest.Mart, row: Mapping[str, object], dimensions: Map
             chosen.pop(grain.members.by, None)
         elif key is not None:
             filters[grain.members.column] = (str(key),)
-    skip = {grain.date, grain.period_end, *grain.grain_columns, *(dimensions.values())}
+    skip = {grain.date, grain.period_end, *grain.grain_columns}
     if grain.members is not None:
         skip |= {grain.members.by, grain.members.column}
     for name in mart.grain:
         if name not in skip and _value(row[name]) is not None:
             filters[name] = (str(row[name]),)
-    for dimension, key in dimensions.items():
-        if key in mart.grain and _value(row[key]) is not None:
-            filters[key] = (str(row[key]),)
     return Context(dates, chosen, filters, members)
 
 
-def _row_cases(
-    mart: manifest.Mart, frame: pd.DataFrame, plans: Mapping[str, Plan], dimensions: Mapping[str, str]
-) -> Iterator[Case]:
+def _row_cases(mart: manifest.Mart, frame: pd.DataFrame, plans: Mapping[str, Plan]) -> Iterator[Case]:
     grain_columns = [name for name in mart.reading.grain_columns if name in frame.columns]
     if mart.reading.members is not None:
         grain_columns.append(mart.reading.members.by)
@@ -103,7 +98,7 @@ def _row_cases(
     for values, rows in groups:
         picked = rows.iloc[sorted({0, len(rows) // 2, len(rows) - 1})]
         for _, row in picked.head(ROWS_PER_GRAIN).iterrows():
-            context = _row_context(mart, row.to_dict(), dimensions)
+            context = _row_context(mart, row.to_dict())
             expected = {name: _value(row[name]) for name in plans}
             yield Case(mart.name, context, f"row {values}", expected)
 
@@ -243,14 +238,9 @@ def _close(left: object, right: object, money: bool) -> bool:
     return math.isclose(float(left), float(right), rel_tol=1e-6, abs_tol=tolerance)  # type: ignore[arg-type]
 
 
-def _dimensions(marts: Mapping[str, manifest.Mart]) -> dict[str, str]:
-    return {mart.name: mart.grain[0] for mart in marts.values() if mart.is_dimension and len(mart.grain) == 1}
-
-
 @pytest.fixture(scope="module")
 def matrix(demo_warehouse) -> tuple[list[tuple[Case, str, object, object]], int]:  # type: ignore[no-untyped-def]
     marts = demo_warehouse.marts()
-    dimensions = _dimensions(marts)
     failures: list[tuple[Case, str, object, object]] = []
     checked = 0
     with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as connection:
@@ -262,7 +252,7 @@ def matrix(demo_warehouse) -> tuple[list[tuple[Case, str, object, object]], int]
                 continue
             frame = connection.execute(f"select * from marts.{mart.name}").df()
             cases = [
-                *_row_cases(mart, frame, plans, dimensions),
+                *_row_cases(mart, frame, plans),
                 *_span_cases(mart, frame, plans, calendar),
                 *_member_cases(mart, frame, plans),
             ]
