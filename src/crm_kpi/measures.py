@@ -42,6 +42,7 @@ class Context:
 
     dates: tuple[date, date] | None = None
     chosen: Mapping[str, str] = field(default_factory=dict)
+    several: frozenset[str] = frozenset()  # grain columns with more than one value chosen (SELECTEDVALUE: blank)
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -120,6 +121,9 @@ def sql(plan: Plan, context: Context, relation: str, calendar: tuple[date, date]
     guards alone: a selector without default not chosen, two values of one selector). `calendar` is the date
     table's first and last day (a blank page's dates). DuckDB SQL."""
     grain, where = plan.grain, []
+    pinned = {*grain.selectors, *([str(grain.period_type)] if period_types_pinned(plan) else [])}
+    if context.several & pinned:
+        return None
     lo, hi = context.dates or calendar
     if grain.date and context.dates:
         where.append(f"{grain.date} between date '{lo}' and date '{hi}'")
