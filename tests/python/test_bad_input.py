@@ -302,8 +302,9 @@ def test_dates_outside_the_plausible_window_neither_stage_nor_stretch_the_spine(
         OUTSIDE_DATES,
     )  # type: ignore[index]
     assert mutated.warehouse.as_of == date(2026, 10, 31)
+    # The date table holds whole calendar years (the first data date's to the last expected close date's).
     assert mutated.rows("select min(date_day), max(date_day) from marts.dim_dates") == [
-        (date(2024, 11, 1), date(2026, 10, 31))
+        (date(2024, 1, 1), date(2026, 12, 31))
     ]
 
 

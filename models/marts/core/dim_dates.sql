@@ -27,7 +27,7 @@
 with
 
 dates as (
-    select * from {{ ref('int_dates_spined') }}
+    select * from {{ ref('int_calendar_days') }}
 ),
 
 gregorian as (

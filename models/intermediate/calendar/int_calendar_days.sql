@@ -1,0 +1,46 @@
+{#-
+    The days of the BI date table: whole calendar years, from 1 January of the first data date's year to
+    31 December of the year of the last date any mart holds (the as-of date, or an open deal's expected close
+    date after it), so that every period, its end and every future close date has its day.
+-#}
+with
+
+as_of_dates as (
+    select * from {{ ref('int_as_of_dates') }}
+),
+
+opportunities as (
+    select close_date from {{ ref('stg_crm__opportunities') }}
+),
+
+last_dates as (
+    select
+        as_of_dates.first_data_date,
+        as_of_dates.as_of_date,
+        greatest(
+            as_of_dates.as_of_date,
+            coalesce((select max(opportunities.close_date) from opportunities), as_of_dates.as_of_date)
+        ) as last_date
+    from as_of_dates
+),
+
+bounds as (
+    select
+        cast({{ dbt.date_trunc('year', 'first_data_date') }} as date) as first_day,
+        cast({{ dbt.date_trunc('year', 'last_date') }} as date) as last_year_start
+    from last_dates
+),
+
+day_numbers as (
+    {{ dbt.generate_series(20000) }}
+),
+
+final as (
+    select cast({{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} as date) as date_day
+    from day_numbers
+    cross join bounds
+    where {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }}
+        < {{ dbt.dateadd('year', 1, 'bounds.last_year_start') }}
+)
+
+select * from final
