@@ -27,7 +27,7 @@ last_dates as (
 bounds as (
     select
         cast({{ dbt.date_trunc('year', 'first_data_date') }} as date) as first_day,
-        cast({{ dbt.date_trunc('year', 'last_date') }} as date) as last_year_start
+        cast({{ dbt.dateadd('year', 1, dbt.date_trunc('year', 'last_date')) }} as date) as next_year_start
     from last_dates
 ),
 
@@ -39,8 +39,7 @@ final as (
     select cast({{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} as date) as date_day
     from day_numbers
     cross join bounds
-    where {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }}
-        < {{ dbt.dateadd('year', 1, 'bounds.last_year_start') }}
+    where {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} < bounds.next_year_start
 )
 
 select * from final
