@@ -14,6 +14,7 @@ attributed_leads as (
 
 campaigns as (
     select * from {{ ref('dim_campaigns') }}
+    where is_campaign
 ),
 
 all_periods as (
