@@ -42,9 +42,9 @@ class Context:
 
     dates: tuple[date, date] | None = None
     chosen: Mapping[str, str] = field(default_factory=dict)
-    several: frozenset[str] = frozenset()  # grain columns with more than one value chosen (SELECTEDVALUE: blank)
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    several: frozenset[str] = frozenset()  # grain columns with more than one value chosen (SELECTEDVALUE: blank)
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,13 @@ def plan(mart: Mart, column: MartColumn) -> Plan | None:
     return Plan(mart, column, "ratio", "sum" if kinds == {"sum"} else "exact")
 
 
+def _selectors(plan: Plan) -> dict[str, str | None]:
+    """The mart's selectors the measure reads as the reader chooses them: a ratio defined on the rows of one
+    value (NPS on the nps rows) holds that selector itself."""
+    held = plan.ratio.rows if plan.ratio is not None else {}
+    return {name: default for name, default in plan.grain.selectors.items() if name not in held}
+
+
 def period_types_pinned(plan: Plan) -> bool:
     """A period-typed mart's sums and snapshots read the default period type; exact values any type."""
     return plan.grain.period_type is not None and plan.time != "exact"
@@ -121,7 +128,7 @@ def sql(plan: Plan, context: Context, relation: str, calendar: tuple[date, date]
     guards alone: a selector without default not chosen, two values of one selector). `calendar` is the date
     table's first and last day (a blank page's dates). DuckDB SQL."""
     grain, where = plan.grain, []
-    pinned = {*grain.selectors, *([str(grain.period_type)] if period_types_pinned(plan) else [])}
+    pinned = {*_selectors(plan), *([str(grain.period_type)] if period_types_pinned(plan) else [])}
     if context.several & pinned:
         return None
     lo, hi = context.dates or calendar
@@ -133,7 +140,7 @@ def sql(plan: Plan, context: Context, relation: str, calendar: tuple[date, date]
     chosen_member = None
     if members is not None:
         chosen_member = next((by for by, dim in members.dimensions.items() if dim in context.members), None)
-    for name, default in grain.selectors.items():
+    for name, default in _selectors(plan).items():
         value: str | None = context.chosen.get(name)
         if value is None and members is not None and name == members.by and chosen_member is not None:
             value = chosen_member
@@ -159,7 +166,9 @@ def sql(plan: Plan, context: Context, relation: str, calendar: tuple[date, date]
         where.append(f"{grain.date} = date '{lo}' and {_period_end_sql(grain)} = date '{hi}'")
     ratio = plan.ratio
     if ratio is not None:
+        # A ratio on one value's rows keeps the reader's choice of that column too (NPS of the csat rows: none).
         where += [f"{name} = {_sql_literal(value)}" for name, value in ratio.rows.items()]
+        where += [f"{name} = {_sql_literal(context.chosen[name])}" for name in ratio.rows if name in context.chosen]
     rows = f"select * from {relation}" + (" where " + " and ".join(where) if where else "")
     if plan.time in {"opening", "closing"} and grain.date:
         pick = "min" if plan.time == "opening" else "max"
@@ -213,7 +222,7 @@ def dax(plan: Plan, dimension_keys: Mapping[str, str]) -> str:
     guards: list[str] = []
     filters: list[str] = []
     members = grain.members
-    for name, default in grain.selectors.items():
+    for name, default in _selectors(plan).items():
         choice = f"SELECTEDVALUE({_dax_column(table, name)})"
         fallback = _dax_text(default) if default is not None else "BLANK()"
         if members is not None and name == members.by:
@@ -247,7 +256,9 @@ def dax(plan: Plan, dimension_keys: Mapping[str, str]) -> str:
             guards.append(f"EOMONTH(__first, {2 if grain.period_length == 'quarter' else 0}) = __last")
     ratio = plan.ratio
     if ratio is not None:
-        filters += [f"{_dax_column(table, name)} = {_dax_text(value)}" for name, value in ratio.rows.items()]
+        filters += [
+            f"KEEPFILTERS({_dax_column(table, name)} = {_dax_text(value)})" for name, value in ratio.rows.items()
+        ]
         numerator = _dax_terms(table, ratio.numerator)
         numerator = f"{ratio.scale:g} * ({numerator})" if ratio.scale != 1 else numerator
         denominator = _dax_terms(table, ratio.denominator)

@@ -17,6 +17,7 @@ proves on hand-made rows what each construct means). MetricFlow's leg is tests/p
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -188,13 +189,20 @@ def _aggregate(plan: Plan, rows: pd.DataFrame) -> object:
 def _span_cases(
     mart: manifest.Mart, frame: pd.DataFrame, plans: Mapping[str, Plan], calendar: tuple[date, date]
 ) -> Iterator[Case]:
+    """The spans with no grain chosen; a selector without default (a survey type, a cohort's month number) is
+    chosen for each of its first values, since the measures are blank until it is."""
     grain = mart.reading
-    if not grain.date or any(default is None for default in grain.selectors.values()):
+    if not grain.date:
         return
-    defaults = {name: str(value) for name, value in grain.selectors.items()}
-    for label, span in _spans(frame, grain.date, calendar):
-        expected = {name: _expected_in_span(mart, frame, plan, span, defaults) for name, plan in plans.items()}
-        yield Case(mart.name, Context(dates=span), label, expected)
+    open_selectors = [name for name, default in grain.selectors.items() if default is None]
+    choices = [{}] if not open_selectors else []
+    for values in frame[open_selectors].drop_duplicates().sort_values(open_selectors).head(4).itertuples(index=False):
+        choices.append({name: str(value) for name, value in zip(open_selectors, values, strict=True)})
+    for chosen in choices:
+        defaults = {name: str(value) for name, value in grain.selectors.items() if value is not None} | chosen
+        for label, span in _spans(frame, grain.date, calendar):
+            expected = {name: _expected_in_span(mart, frame, plan, span, defaults) for name, plan in plans.items()}
+            yield Case(mart.name, Context(dates=span, chosen=chosen), f"{label} {chosen}", expected)
 
 
 def _member_cases(mart: manifest.Mart, frame: pd.DataFrame, plans: Mapping[str, Plan]) -> Iterator[Case]:
@@ -281,3 +289,32 @@ def test_every_measure_gives_the_marts_number_in_every_context(matrix) -> None: 
         for case, name, got, expected in failures[:40]
     )
     assert not failures, f"{len(failures)} of {checked} (measure, context) pairs differ:\n{shown}"
+
+
+def test_the_matrix_catches_a_measure_that_sums_grains(demo_warehouse) -> None:  # type: ignore[no-untyped-def]
+    """The control: the old measures (a plain SUM over every row in the filter context) summed the week, month
+    and quarter rows of a year together, and a snapshot over time; the comparisons above refuse both."""
+    marts = demo_warehouse.marts()
+    with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as connection:
+        calendar = connection.execute("select min(date_day), max(date_day) from marts.dim_dates").fetchone()
+        for mart_name, column_name in (("kpi_revenue_by_period", "bookings"), ("kpi_mrr_movements", "ending_mrr")):
+            mart = marts[mart_name]
+            column = mart.column(column_name)
+            assert column is not None
+            right = measures.plan(mart, column)
+            assert right is not None
+            naive = dataclasses.replace(
+                right, mart=dataclasses.replace(mart, reading=manifest.Grain(date=mart.reading.date)), time="sum"
+            )
+            frame = connection.execute(f"select * from marts.{mart_name}").df()
+            defaults = {name: str(value) for name, value in mart.reading.selectors.items()}
+            year = (date(2025, 1, 1), date(2025, 12, 31))
+            expected = _expected_in_span(mart, frame, right, year, defaults)
+            got = {}
+            for label, plan in (("right", right), ("naive", naive)):
+                query = measures.sql(plan, Context(dates=year), f"marts.{mart_name}", calendar)
+                assert query is not None
+                got[label] = connection.execute(query).fetchone()[0]  # type: ignore[index]
+            assert _close(got["right"], expected, money=True), (mart_name, got, expected)
+            assert not _close(got["naive"], expected, money=True), (mart_name, got, expected)
+            assert float(got["naive"]) > 2.5 * float(expected)  # type: ignore[arg-type]
