@@ -337,7 +337,18 @@ def relationships(marts: Mapping[str, Mart]) -> list[Relationship]:
     """The relationships in priority order, each active unless it would open a second path between two tables."""
     edges: dict[str, set[str]] = {}
     chosen = []
-    ordered = sorted(_candidates(marts), key=lambda item: (item[0], item[1].from_table, item[1].from_column))
+    candidates = _candidates(marts)
+    # Between two dimension keys of one table, the finer dimension first (a rep before the team the rep's
+    # dimension already reaches): the coarser one would otherwise leave the finer one without an active path.
+    outgoing = {relationship.from_table: 0 for _, relationship in candidates}
+    for _, relationship in candidates:
+        outgoing[relationship.from_table] += 1
+
+    def order(item: tuple[int, Relationship]) -> tuple[int, str, int, str]:
+        rank, relationship = item
+        return rank, relationship.from_table, -outgoing.get(relationship.to_table, 0), relationship.from_column
+
+    ordered = sorted(candidates, key=order)
     for rank, relationship in ordered:
         source, target = relationship.from_table, relationship.to_table
         upstream = {name for name in {*edges, source} if source in _reachable(edges, name)}
