@@ -285,7 +285,7 @@ def render_dom(html_path: Path, timeout: float = 180) -> str:
     return _chromium(["--dump-dom", html_path.resolve().as_uri()], timeout)
 
 
-def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 5800, scale: float = 0.5) -> Path:
+def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 7000, scale: float = 0.5) -> Path:
     """A PNG of the page's top `height` CSS pixels, scaled down by `scale` (a small file for the README)."""
     png_path.parent.mkdir(parents=True, exist_ok=True)
     arguments = [f"--window-size={width},{height}", f"--force-device-scale-factor={scale}"]

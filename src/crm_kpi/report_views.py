@@ -71,11 +71,13 @@ def _go() -> Any:
     return go
 
 
-def _finish(figure: go.Figure, title: str, height: int, subtitle: str = "", top: int = 90) -> go.Figure:
+def _finish(
+    figure: go.Figure, title: str, height: int, subtitle: str = "", top: int = 90, right: int = 30
+) -> go.Figure:
     figure.update_layout(
         title={"text": title, "subtitle": {"text": subtitle}, "x": 0, "xanchor": "left"},
         height=height,
-        margin={"t": top, "l": 70, "r": 30, "b": 70},
+        margin={"t": top, "l": 70, "r": right, "b": 70},
     )
     return figure
 
@@ -206,7 +208,8 @@ def draw_cac_roi(frame: pd.DataFrame, context: Context) -> go.Figure:
     go = _go()
     found = set(frame["attribution_rule"])
     rules = [rule for rule in RULE_NAMES if rule in found] + sorted(found - set(RULE_NAMES))
-    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03, column_widths=[0.5, 0.5])
+    # Two campaign axes in step, not a shared one: plotly does not reorder matched axes on a button's relayout.
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.03, column_widths=[0.5, 0.5])
     campaigns = frame[frame["campaign_id"] != UNATTRIBUTED]
     duplicated = campaigns.drop_duplicates(["campaign_id"])["campaign_name"].duplicated(keep=False)
     twice = set(campaigns.drop_duplicates(["campaign_id"])["campaign_name"][duplicated])
@@ -294,7 +297,8 @@ def draw_cac_roi(frame: pd.DataFrame, context: Context) -> go.Figure:
                 {
                     "title.text": state.title,
                     "title.subtitle.text": state.subtitle,
-                    "yaxis.categoryarray": state.labels,
+                    "yaxis.categoryarray": state.labels,  # the campaigns by this rule's CAC, on both panels
+                    "yaxis2.categoryarray": state.labels,
                 },
             ],
         }
@@ -335,11 +339,11 @@ def draw_cac_roi(frame: pd.DataFrame, context: Context) -> go.Figure:
     figure.update_yaxes(
         title_text="campaign", categoryorder="array", categoryarray=states[first].labels, autorange="reversed"
     )
-    figure.update_yaxes(title_text="", row=1, col=2)
+    figure.update_yaxes(title_text="", showticklabels=False, row=1, col=2)  # the same campaigns as on the left
     figure.update_xaxes(title_text=context.money("CAC = (spend + overhead) / new customers"), row=1, col=1)
     figure.update_xaxes(title_text="ROI = (attributed revenue - spend) / spend", tickformat=".0%", row=1, col=2)
     height = 220 + 24 * max(len(state.labels) for state in states)
-    return _finish(figure, states[first].title, height, states[first].subtitle, top=130)
+    return _finish(figure, states[first].title, height, states[first].subtitle, top=130, right=80)
 
 
 # --- cohort retention ------------------------------------------------------------------------------------
@@ -642,8 +646,8 @@ VIEWS: tuple[View, ...] = (
         mart="kpi_campaign_cac",
         switch="attribution_rule",
         note=(
-            "One attribution rule at a time (the buttons switch it): each rule credits the same customers and "
-            "revenue, so the rules are never added up. Campaigns without a new customer have no CAC (null, not zero)."
+            "The buttons switch the rule: each rule credits the same customers and revenue, so the rules are never "
+            "added up. Campaigns without a new customer have no CAC (null, not zero)."
         ),
     ),
     View(

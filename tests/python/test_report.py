@@ -273,7 +273,8 @@ def test_cac_roi_draws_one_attribution_rule_at_a_time(tiny_report: tuple[Any, da
         assert shown["visible"] == [trace.get("meta") == rule for trace in figure["data"]]
         assert f"{report_views.RULE_NAMES[rule]} attribution" in layout["title.text"]
         cac_bar = next(t for t in _traces_of(figure, rule) if t["name"].startswith("CAC"))
-        assert layout["yaxis.categoryarray"] == cac_bar["y"]  # the axis lists that rule's campaigns, by its CAC
+        # Both panels list that rule's campaigns, by its CAC.
+        assert layout["yaxis.categoryarray"] == layout["yaxis2.categoryarray"] == cac_bar["y"]
 
 
 def test_funnel_shows_the_marts_conversion_rates(tiny_report: tuple[Any, date, list[Any]]) -> None:
@@ -316,7 +317,7 @@ def test_every_axis_has_a_title_and_money_names_the_currency(tiny_report: tuple[
         axes = _axes(figure)
         assert {"xaxis", "yaxis"} <= set(axes), key
         for name, axis in axes.items():
-            if (key, name) != ("cac_roi", "yaxis2"):  # the ROI panel shares the CAC panel's campaign axis
+            if (key, name) != ("cac_roi", "yaxis2"):  # the ROI panel repeats the CAC panel's campaign axis, unlabelled
                 assert (axis.get("title") or {}).get("text"), f"{key}.{name} has no title"
         for name in MONEY_AXES.get(key, ()):
             assert "(EUR)" in axes[name]["title"]["text"], f"{key}.{name}: {axes[name]['title']}"
@@ -477,6 +478,9 @@ window.addEventListener("load", function () {
       var title = chart.querySelector("text.gtitle");
       document.getElementById("after-click").textContent = JSON.stringify({
         title: title ? title.textContent : null,
+        campaigns: Array.prototype.slice.call(chart.querySelectorAll("g.ytick text")).sort(function (a, b) {
+          return a.getBoundingClientRect().top - b.getBoundingClientRect().top;  // as a reader sees them
+        }).map(function (el) { return el.textContent; }),
         shown: chart.data.filter(function (t) { return t.visible !== false; }).map(function (t) { return t.meta; })
       });
     }, 500);
@@ -489,7 +493,7 @@ window.addEventListener("load", function () {
 @pytest.mark.slow
 def test_a_click_switches_the_attribution_rule(demo_report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _require_chromium()
-    out, _ = demo_report
+    out, rendered = demo_report
     clicked = tmp_path / "clicked.html"
     page = out.read_text(encoding="utf-8")
     clicked.write_text(page.replace("</body>", f'<pre id="after-click"></pre>{_CLICK % "last-touch"}</body>'), "utf-8")
@@ -498,6 +502,13 @@ def test_a_click_switches_the_attribution_rule(demo_report, tmp_path: Path) -> N
     after = json.loads(html.unescape(dom[start : dom.index("</pre>", start)]))
     assert "last-touch attribution" in after["title"], after
     assert after["shown"] and set(after["shown"]) == {"last_touch"}, after
+    # The campaign axis follows: the last-touch campaigns, by their last-touch CAC (what the button holds).
+    figure = next(item.figure for item in rendered if item.view.key == "cac_roi")
+    (menu,) = figure["layout"]["updatemenus"]
+    order = next(button for button in menu["buttons"] if button["label"] == "last-touch")["args"][1]
+    first_touch = next(button for button in menu["buttons"] if button["label"] == "first-touch")["args"][1]
+    assert order["yaxis.categoryarray"] != first_touch["yaxis.categoryarray"]
+    assert after["campaigns"] == order["yaxis.categoryarray"], after["campaigns"]
 
 
 @pytest.mark.slow
