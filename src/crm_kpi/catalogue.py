@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from crm_kpi.manifest import Mart
 
@@ -170,4 +171,26 @@ def write_overview(project_dir: Path, entries: Sequence[Entry]) -> Path:
     return path
 
 
-__all__ = ["Entry", "Kpi", "format_markdown", "format_text", "index", "load_catalogue", "problems"]
+def overview_in_manifest(built: Mapping[str, Any], page: str) -> bool:
+    """Whether a dbt manifest holds this front page (`page`, as `format_markdown` writes it) as the project's
+    `__overview__` block. dbt docs show the manifest on disk: one parsed before the page was written (the first
+    run, or a run whose KPIs changed) holds dbt's default welcome page, or the previous run's index."""
+    body = page.split("{% docs __overview__ %}", 1)[-1].rsplit("{% enddocs %}", 1)[0].strip()
+    blocks = [
+        doc.get("block_contents")
+        for doc in (built.get("docs") or {}).values()
+        if doc.get("name") == "__overview__" and doc.get("package_name") != "dbt"
+    ]
+    return blocks == [body]
+
+
+__all__ = [
+    "Entry",
+    "Kpi",
+    "format_markdown",
+    "format_text",
+    "index",
+    "load_catalogue",
+    "overview_in_manifest",
+    "problems",
+]

@@ -276,7 +276,7 @@ def cmd_powerbi(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from crm_kpi import report
+    from crm_kpi import exposures, report
 
     root = project_root()
     marts = _parsed_marts(root)
@@ -287,7 +287,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _log(f"no warehouse at {db_path}: run `crm-kpi run` first")
         return 1
     out = Path(args.out).resolve() if args.out else root / "warehouse" / "report" / "kpi_report.html"
-    rendered = report.write_report(db_path, marts, out)
+    currency = exposures.project_var(root, "reporting_currency", "USD").upper()
+    rendered = report.write_report(db_path, marts, out, currency=currency)
     for item in rendered:
         where = f"from {item.mart}" if item.drawn else "not built yet (a note in the page)"
         _log(f"{item.view.title}: {where}")

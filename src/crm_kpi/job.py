@@ -92,12 +92,16 @@ def _build_docs_validate(
     except runner.DbtFailed as error:
         stored = keep_failing_rows(candidate, error.results)
         raise JobFailed(f"{error}{describe_failed_tests(candidate, stored)}") from error
-    catalogue.write_overview(project_root(), catalogue.index(candidate.marts()))
+    overview = catalogue.write_overview(project_root(), catalogue.index(candidate.marts()))
     kpi_marts = candidate.kpi_marts()
     source = _mart_source(candidate, gx_schema, kpi_marts) if gx_docs else None
     docs: dict[str, runner.DbtOutcome | runner.DbtFailed] = {}
-    # --no-compile: the build just compiled every node; the docs keep its compiled SQL.
-    generating = threading.Thread(target=_generate_docs, args=(candidate, docs), daemon=True)
+    # --no-compile: the build just compiled every node; the docs keep its compiled SQL. But then dbt embeds the
+    # build's manifest as it is, parsed before the front page was written: on the first run (or when the KPIs
+    # changed) compile again, which parses the new page and writes the manifest the docs embed.
+    built = manifest.load(manifest.manifest_path(candidate.target_dir))
+    compile_again = not catalogue.overview_in_manifest(built, overview.read_text(encoding="utf-8"))
+    generating = threading.Thread(target=_generate_docs, args=(candidate, docs, compile_again), daemon=True)
     say("2/4 dbt docs generate (the KPI catalogue index as its front page)")
     generating.start()
     results: list[MartResult] = []
@@ -128,9 +132,12 @@ def _import_great_expectations() -> None:
         import great_expectations  # noqa: F401
 
 
-def _generate_docs(candidate: runner.BuildSettings, into: dict[str, runner.DbtOutcome | runner.DbtFailed]) -> None:
+def _generate_docs(
+    candidate: runner.BuildSettings, into: dict[str, runner.DbtOutcome | runner.DbtFailed], compile_again: bool
+) -> None:
     try:
-        into["outcome"] = runner.run_dbt(candidate, ["docs", "generate", "--static", "--no-compile"])
+        compiling = [] if compile_again else ["--no-compile"]
+        into["outcome"] = runner.run_dbt(candidate, ["docs", "generate", "--static", *compiling])
     except runner.DbtFailed as error:
         into["outcome"] = error
 

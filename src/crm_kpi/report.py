@@ -1,49 +1,36 @@
 """The offline KPI report: one self-contained HTML page (plotly.js inlined, no network) with the views a sales
 and marketing team opens first, read from the built DuckDB warehouse: `crm-kpi report`.
 
-Each view is a `View` spec: the catalogue ids it shows, the columns it reads, and the mart that holds them. A
-spec whose `mart` is None takes the first mart of the manifest that answers one of its KPI ids and has all of
-its columns, so a view whose mart is not built yet is drawn as a visible "not built yet" note naming what it
-needs, and draws once such a mart exists (set `mart` when the mart's name is known). Every chart carries its
-KPI's definition (the catalogue's, and the dbt descriptions of the columns it reads) and the as-of date.
+Each view is a `View` spec (`crm_kpi.report_views`, with the draw functions): the catalogue ids it shows, the
+columns it reads, the one grain of its mart it reads, and the mart that holds them. A spec whose `mart` is None
+takes the first mart of the manifest that answers one of its KPI ids and has all of its columns, so a view whose
+mart is not built yet is drawn as a visible "not built yet" note naming what it needs, and draws once such a
+mart exists (set `mart` when the mart's name is known). Every chart carries its KPI's definition (the
+catalogue's, and the dbt descriptions of the columns it reads), the as-of date and the reporting currency.
 
 The page records script errors (window `error` events) and, once every chart has rendered, writes a JSON
-status into `<pre id="report-status">`: the views drawn (a plotly root with its SVG) and the errors. The test
-renders it in headless Chromium and reads that status from the DOM.
+status into `<pre id="report-status">`: the views drawn (a plotly root with its SVG), the errors, and what each
+drawn chart's SVG says (its title, subtitle, axis titles and tick labels). The test renders it in headless
+Chromium and reads that status from the DOM.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
-import pandas as pd
 
 from crm_kpi.catalogue import load_catalogue
 from crm_kpi.manifest import Mart
+from crm_kpi.report_views import VIEWS, Context, View, grain_predicate, last_full_quarter
 
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
-DrawFunction = Callable[[pd.DataFrame, date], "go.Figure"]
-
-
-@dataclass(frozen=True)
-class View:
-    key: str
-    title: str
-    kpis: tuple[str, ...]
-    columns: tuple[str, ...]
-    draw: DrawFunction
-    mart: str | None = None  # None: the first mart answering one of `kpis` that has all `columns`
-    note: str = ""  # what the chart shows, beyond the KPI definitions
-    where: str = ""  # a SQL predicate on the mart's rows (one period type or breakdown), written here, never input
+__all__ = ["VIEWS", "Context", "Rendered", "View", "last_full_quarter", "render_views", "resolve", "write_report"]
 
 
 def resolve(view: View, marts: Sequence[Mart]) -> Mart | None:
@@ -58,252 +45,6 @@ def resolve(view: View, marts: Sequence[Mart]) -> Mart | None:
     return None
 
 
-# --- the views -------------------------------------------------------------------------------------------
-
-
-def _figure() -> Any:
-    import plotly.graph_objects as go
-
-    return go
-
-
-def draw_funnel(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    go = _figure()
-    stages = ["leads", "mqls", "sqls", "opportunities", "customers"]
-    totals = frame.groupby("channel")[stages].sum().sort_values("leads", ascending=False)
-    figure = go.Figure()
-    for channel, row in totals.iterrows():
-        figure.add_trace(
-            go.Funnel(name=str(channel), y=["Leads", "MQL", "SQL", "Opportunity", "Customer"], x=list(row.values))
-        )
-    figure.update_layout(title="Lead funnel by channel (all cohorts)", funnelmode="stack", height=520)
-    return figure
-
-
-def draw_cac_roi(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    from plotly.subplots import make_subplots
-
-    go = _figure()
-    data = frame.sort_values("cac", na_position="last").copy()
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(go.Bar(name="CAC", x=data["campaign_name"], y=data["cac"]), secondary_y=False)
-    figure.add_trace(
-        go.Scatter(name="ROI", x=data["campaign_name"], y=data["roi"], mode="markers", marker={"size": 10}),
-        secondary_y=True,
-    )
-    figure.update_yaxes(title_text="CAC (reporting currency)", secondary_y=False)
-    figure.update_yaxes(title_text="ROI", tickformat=".0%", secondary_y=True)
-    figure.update_layout(title="CAC and ROI per campaign (all time)", height=520, xaxis_tickangle=-45)
-    return figure
-
-
-def draw_retention(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    go = _figure()
-    data = frame.copy()
-    data["retention"] = data["active_customers"] / data["cohort_size"].where(data["cohort_size"] > 0)
-    data["cohort"] = pd.to_datetime(data["cohort_month"]).dt.strftime("%Y-%m")
-    grid = data.pivot_table(index="cohort", columns="months_since_start", values="retention", aggfunc="first")
-    figure = go.Figure(
-        go.Heatmap(
-            z=grid.values,
-            x=[int(month) for month in grid.columns],
-            y=list(grid.index),
-            colorscale="Blues",
-            zmin=0,
-            zmax=1,
-            colorbar={"tickformat": ".0%", "title": "retention"},
-            hovertemplate="cohort %{y}, month %{x}: %{z:.0%}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title="Logo retention by subscription cohort",
-        xaxis_title="months since start",
-        yaxis={"autorange": "reversed", "title": "cohort"},
-        height=560,
-    )
-    return figure
-
-
-def last_full_quarter(as_of: date) -> tuple[date, date]:
-    """The last calendar quarter that ended on or before the as-of date: (first day, last day)."""
-    start = date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
-    end_month = start.month + 2
-    next_start = date(start.year + (end_month == 12), end_month % 12 + 1, 1)
-    if (next_start - as_of).days == 1:  # the as-of date closes its own quarter
-        return start, as_of
-    previous = date(start.year - (start.month == 1), (start.month - 4) % 12 + 1, 1)
-    return previous, date.fromordinal(start.toordinal() - 1)
-
-
-def draw_leaderboard(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    go = _figure()
-    start, end = last_full_quarter(as_of)
-    months = pd.to_datetime(frame["month"]).dt.date
-    data = frame[(months >= start) & (months <= end)]
-    totals = data.groupby("rep_name")[["bookings", "quota"]].sum().sort_values("bookings", ascending=True)
-    attainment = [
-        f"{booked / quota:.0%} of quota" if quota else "no quota"
-        for booked, quota in zip(totals["bookings"], totals["quota"], strict=True)
-    ]
-    figure = go.Figure()
-    figure.add_trace(
-        go.Bar(
-            name="bookings",
-            y=list(totals.index),
-            x=totals["bookings"],
-            orientation="h",
-            text=attainment,
-            textposition="auto",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            name="quota",
-            y=list(totals.index),
-            x=totals["quota"],
-            mode="markers",
-            marker={"symbol": "line-ns-open", "size": 18},
-        )
-    )
-    quarter = f"{start.year} Q{(start.month - 1) // 3 + 1}"
-    figure.update_layout(title=f"Rep leaderboard against quota, {quarter}", height=max(420, 28 * len(totals)))
-    return figure
-
-
-def draw_pipeline_waterfall(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    go = _figure()
-    row = frame.sort_values("period_start").iloc[-1]
-    steps = [
-        ("open at start", "open_value_at_start", 1),
-        ("created", "created_value", 1),
-        ("amount up", "amount_increases", 1),
-        ("amount down", "amount_decreases", -1),
-        ("won", "won_value", -1),
-        ("lost", "lost_value", -1),
-        ("reopened", "reopened_value", 1),
-    ]
-    labels = [label for label, _, _ in steps] + ["open at end"]
-    values = [sign * float(row[column]) for _, column, sign in steps] + [float(row["open_value_at_end"])]
-    measures = ["absolute"] + ["relative"] * (len(steps) - 1) + ["total"]
-    figure = go.Figure(go.Waterfall(x=labels, y=values, measure=measures))
-    figure.update_layout(title=f"Pipeline waterfall, month starting {row['period_start']:%Y-%m-%d}", height=480)
-    return figure
-
-
-def draw_mrr_bridge(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    go = _figure()
-    row = frame.sort_values("period_start").iloc[-1]
-    parts = [
-        ("starting MRR", "starting_mrr", 1),
-        ("new", "new_mrr", 1),
-        ("expansion", "expansion_mrr", 1),
-        ("reactivated", "reactivated_mrr", 1),
-        ("contraction", "contraction_mrr", -1),
-        ("churned", "churned_mrr", -1),
-    ]
-    values = [sign * abs(float(row[column])) for _, column, sign in parts] + [float(row["ending_mrr"])]
-    measures = ["absolute"] + ["relative"] * (len(parts) - 1) + ["total"]
-    figure = go.Figure(go.Waterfall(x=[label for label, _, _ in parts] + ["ending MRR"], y=values, measure=measures))
-    figure.update_layout(title=f"MRR bridge, month starting {row['period_start']:%Y-%m-%d}", height=480)
-    return figure
-
-
-def draw_nps(frame: pd.DataFrame, as_of: date) -> go.Figure:
-    go = _figure()
-    data = frame.sort_values("period_start")
-    figure = go.Figure(go.Scatter(x=data["period_start"], y=data["nps"], mode="lines+markers", name="NPS"))
-    figure.update_layout(title="NPS over time", yaxis={"range": [-100, 100], "title": "NPS"}, height=420)
-    return figure
-
-
-# The views, in page order. To point a view at a mart: set `mart="<name>"`; to rename what it reads, edit
-# `columns` (and its draw function). A view whose mart is absent shows "not built yet" with what it needs.
-VIEWS: tuple[View, ...] = (
-    View(
-        key="funnel",
-        title="Funnel by channel",
-        kpis=("F1",),
-        columns=("channel", "leads", "mqls", "sqls", "opportunities", "customers"),
-        draw=draw_funnel,
-        note="Leads of every cohort month, by how far they got by the as-of date.",
-    ),
-    View(
-        key="cac_roi",
-        title="CAC and ROI per campaign",
-        kpis=("M1", "M3"),
-        columns=("campaign_name", "spend", "new_customers", "cac", "roi"),
-        draw=draw_cac_roi,
-        mart="kpi_campaign_cac",
-        note="Campaigns without a new customer have no CAC (null, not zero).",
-    ),
-    View(
-        key="retention",
-        title="Cohort retention",
-        kpis=("C1",),
-        columns=("cohort_month", "months_since_start", "cohort_size", "active_customers"),
-        draw=draw_retention,
-        note="Share of each subscription cohort's customers still active n months after the start.",
-    ),
-    View(
-        key="leaderboard",
-        title="Rep leaderboard against quota",
-        kpis=("S3", "S4"),
-        columns=("rep_name", "month", "bookings", "quota"),
-        draw=draw_leaderboard,
-        note="Bookings and quota summed over the last full quarter up to the as-of date.",
-    ),
-    View(
-        key="pipeline_waterfall",
-        title="Pipeline waterfall",
-        kpis=("S8",),
-        columns=(
-            "period_start",
-            "open_value_at_start",
-            "created_value",
-            "amount_increases",
-            "amount_decreases",
-            "won_value",
-            "lost_value",
-            "reopened_value",
-            "open_value_at_end",
-        ),  # fmt: skip
-        draw=draw_pipeline_waterfall,
-        mart="kpi_pipeline_waterfall",
-        where="period_type = 'month'",
-        note="Open pipeline value from the start to the end of the latest month: the movements add up exactly.",
-    ),
-    View(
-        key="mrr_bridge",
-        title="MRR bridge",
-        kpis=("C4",),
-        columns=(
-            "period_start",
-            "starting_mrr",
-            "new_mrr",
-            "expansion_mrr",
-            "contraction_mrr",
-            "churned_mrr",
-            "reactivated_mrr",
-            "ending_mrr",
-        ),  # fmt: skip
-        draw=draw_mrr_bridge,
-        mart="kpi_mrr_movements",
-        where="period_type = 'month' and breakdown = 'total'",
-        note="Starting MRR plus the month's movements equals the ending MRR (the company, the latest month).",
-    ),
-    View(
-        key="nps",
-        title="NPS over time",
-        kpis=("C7",),
-        columns=("period_start", "nps"),
-        draw=draw_nps,
-        mart="kpi_customer_satisfaction",
-        where="survey_type = 'nps' and period_type = 'quarter' and breakdown = 'total'",
-        note="% promoters (9-10) minus % detractors (0-6) among the customers who answered, per quarter.",
-    ),
-)
-
-
 # --- the page --------------------------------------------------------------------------------------------
 
 
@@ -313,6 +54,7 @@ class Rendered:
     mart: str | None
     html: str
     drawn: bool  # False: not built yet (a note instead of a chart)
+    figure: Mapping[str, Any] | None = None  # the plotly figure as the page holds it (JSON), when drawn
 
 
 _STATUS_SCRIPT = """
@@ -339,7 +81,22 @@ _FINISH_SCRIPT = """
       var root = document.querySelector('[data-view-chart="' + key + '"] .js-plotly-plot');
       return !!(root && root.querySelector("svg.main-svg") && root._fullLayout);
     });
-    var status = {expected: expected, drawn: drawn, errors: window.__reportErrors, plotly: typeof Plotly};
+    var charts = {};
+    drawn.forEach(function (key) {
+      var root = document.querySelector('[data-view-chart="' + key + '"] .js-plotly-plot');
+      var texts = function (selector) {
+        return Array.prototype.map.call(root.querySelectorAll(selector), function (el) { return el.textContent; });
+      };
+      var axes = {};
+      Array.prototype.forEach.call(root.querySelectorAll("text"), function (el) {
+        var name = el.getAttribute("class") || "";
+        if (/^[xy][0-9]*title$/.test(name)) { axes[name.replace("title", "")] = el.textContent; }
+      });
+      charts[key] = {title: texts("text.gtitle").join(" "), subtitle: texts("text.gtitle-subtitle").join(" "),
+                     axes: axes, ticks: texts("g.xtick text, g.ytick text")};
+    });
+    var status = {expected: expected, drawn: drawn, errors: window.__reportErrors, plotly: typeof Plotly,
+                  charts: charts};
     document.getElementById("report-status").textContent = JSON.stringify(status);
     document.body.setAttribute("data-report-ready", "true");
   }
@@ -391,10 +148,12 @@ def as_of_date(connection: duckdb.DuckDBPyConnection) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def render_views(db_path: Path, marts: Sequence[Mart], views: Sequence[View] = VIEWS) -> tuple[date, list[Rendered]]:
+def render_views(
+    db_path: Path, marts: Sequence[Mart], views: Sequence[View] = VIEWS, currency: str = "USD"
+) -> tuple[date, list[Rendered]]:
     rendered = []
     with duckdb.connect(str(db_path), read_only=True) as connection:
-        as_of = as_of_date(connection)
+        context = Context(as_of_date(connection), currency)
         listed = "select table_name from information_schema.tables where table_schema = 'marts'"
         tables = {row[0] for row in connection.execute(listed).fetchall()}
         for view in views:
@@ -410,18 +169,30 @@ def render_views(db_path: Path, marts: Sequence[Mart], views: Sequence[View] = V
                 rendered.append(Rendered(view, None, body + _definitions(view, None), drawn=False))
                 continue
             columns = ", ".join(f'"{name}"' for name in view.columns)
-            where = f" where {view.where}" if view.where else ""
+            predicate = grain_predicate(view)
+            where = f" where {predicate}" if predicate else ""
             frame = connection.execute(f'select {columns} from marts."{mart.name}"{where}').df()
-            figure = view.draw(frame, as_of)
-            figure.update_layout(template="plotly_white", margin={"t": 60, "l": 60, "r": 30, "b": 60})
+            figure = view.draw(frame, context)
+            figure.update_layout(template="plotly_white")
             chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{view.key}")
-            source = f'<p class="meta">From <code>marts.{html.escape(mart.name)}</code>. {html.escape(view.note)}</p>'
+            rows = ", ".join(f"{column} = {value}" for column, value in view.grain.items())
+            if view.switch:
+                rows = ", ".join(filter(None, [rows, f"one {view.switch} at a time"]))
+            source = (
+                f'<p class="meta">From <code>marts.{html.escape(mart.name)}</code>'
+                + (f" ({html.escape(rows)})" if rows else "")
+                + f". {html.escape(view.note)}</p>"
+            )
             body = f'<div data-view-chart="{view.key}">{chart}</div>{source}'
-            rendered.append(Rendered(view, mart.name, body + _definitions(view, mart), drawn=True))
-    return as_of, rendered
+            rendered.append(
+                Rendered(
+                    view, mart.name, body + _definitions(view, mart), drawn=True, figure=json.loads(figure.to_json())
+                )
+            )
+    return context.as_of, rendered
 
 
-def page(as_of: date, rendered: Sequence[Rendered], plotly_js: str) -> str:
+def page(as_of: date, rendered: Sequence[Rendered], plotly_js: str, currency: str = "USD") -> str:
     nav = " ".join(f'<a href="#{r.view.key}">{html.escape(r.view.title)}</a>' for r in rendered)
     sections = "\n".join(
         f'<section class="view" id="{r.view.key}"><h2>{html.escape(r.view.title)}</h2>'
@@ -440,8 +211,9 @@ def page(as_of: date, rendered: Sequence[Rendered], plotly_js: str) -> str:
 </head>
 <body>
 <h1>CRM KPI report</h1>
-<p class="meta">As of {as_of.isoformat()} &middot; {drawn} of {len(rendered)} views built &middot; every number from the
-warehouse's marts; each chart states its KPI's definition.</p>
+<p class="meta">As of {as_of.isoformat()} &middot; {drawn} of {len(rendered)} views built &middot; money in
+{html.escape(currency)} &middot; every number from the warehouse's marts, one breakdown and one attribution rule
+at a time; each chart states its KPI's definition.</p>
 <nav>{nav}</nav>
 {sections}
 <pre id="report-status"></pre>
@@ -451,15 +223,18 @@ warehouse's marts; each chart states its KPI's definition.</p>
 """
 
 
-def write_report(db_path: Path, marts: Sequence[Mart], out_path: Path, views: Sequence[View] = VIEWS) -> list[Rendered]:
-    """Write the page; returns what each view became (drawn, or a 'not built yet' note)."""
+def write_report(
+    db_path: Path, marts: Sequence[Mart], out_path: Path, views: Sequence[View] = VIEWS, currency: str = "USD"
+) -> list[Rendered]:
+    """Write the page; returns what each view became (drawn, or a 'not built yet' note). `currency` is the
+    warehouse's reporting currency (the project var `reporting_currency`), named on every money axis."""
     from plotly.offline import get_plotlyjs
 
-    as_of, rendered = render_views(db_path, marts, views)
+    as_of, rendered = render_views(db_path, marts, views, currency)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # "</script" inside the inlined library would end its script element early.
     plotly_js = get_plotlyjs().replace("</script", "<\\/script")
-    out_path.write_text(page(as_of, rendered, plotly_js), encoding="utf-8")
+    out_path.write_text(page(as_of, rendered, plotly_js, currency), encoding="utf-8")
     return rendered
 
 
@@ -510,8 +285,9 @@ def render_dom(html_path: Path, timeout: float = 180) -> str:
     return _chromium(["--dump-dom", html_path.resolve().as_uri()], timeout)
 
 
-def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 5800, scale: float = 0.5) -> Path:
-    """A PNG of the page's top `height` CSS pixels, scaled down by `scale` (a small file for the README)."""
+def screenshot(html_path: Path, png_path: Path, width: int = 1200, height: int = 7000, scale: float = 0.75) -> Path:
+    """A PNG of the page's top `height` CSS pixels (the demo page is about 7000), scaled by `scale` (for the README;
+    at 0.75 the charts' labels stay legible)."""
     png_path.parent.mkdir(parents=True, exist_ok=True)
     arguments = [f"--window-size={width},{height}", f"--force-device-scale-factor={scale}"]
     _chromium([*arguments, f"--screenshot={png_path.resolve()}", html_path.resolve().as_uri()], timeout=180)

@@ -63,3 +63,20 @@ def test_the_index_names_unbuilt_kpis_and_renders_the_docs_front_page(parsed_mar
     assert text.splitlines()[-1].endswith(f"of {len(entries)} KPIs built")
     if not all(entry.built for entry in entries):
         assert "not built yet" in page and "not built yet" in text
+
+
+def test_the_front_page_is_in_a_manifest_only_once_dbt_parsed_it() -> None:
+    """`crm-kpi run` compiles the docs again when the build's manifest lacks the page it just wrote (the first
+    run: dbt parsed the project before the page existed, and the docs would show dbt's welcome page)."""
+    page = "{% docs __overview__ %}\n# CRM KPI warehouse: the KPI catalogue\n\n| id |\n{% enddocs %}\n"
+    welcome = {"name": "__overview__", "package_name": "dbt", "block_contents": "### Welcome!"}
+    ours = {
+        "name": "__overview__",
+        "package_name": "crm_kpi",
+        "block_contents": "# CRM KPI warehouse: the KPI catalogue\n\n| id |",
+    }
+    assert not catalogue.overview_in_manifest({"docs": {"doc.dbt.__overview__": welcome}}, page)
+    both = {"doc.dbt.__overview__": welcome, "doc.crm_kpi.__overview__": ours}
+    assert catalogue.overview_in_manifest({"docs": both}, page)
+    stale = {**both, "doc.crm_kpi.__overview__": {**ours, "block_contents": "# an older index"}}
+    assert not catalogue.overview_in_manifest({"docs": stale}, page)
