@@ -22,7 +22,7 @@ month; `period` and `stored` values read only a period's own row, so they are bl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -96,6 +96,25 @@ def _selectors(plan: Plan) -> dict[str, str | None]:
 def period_types_pinned(plan: Plan) -> bool:
     """A period-typed mart's sums and snapshots read the default period type; exact values any type."""
     return plan.grain.period_type is not None and plan.time != "exact"
+
+
+def ratio_value(ratio: Ratio, total: Callable[[str], float | None]) -> float | None:
+    """A declared ratio from the sum of each of its terms over some rows (`total(term)`, None for a term with
+    no value), as the measure computes it: blank terms count 0 unless all are blank; None when the numerator
+    is blank or the denominator 0 (or not above 0 with `positive_denominator`). For readers outside SQL."""
+
+    def terms(declared: Sequence[str]) -> float | None:
+        sums = [total(term) for term in declared]
+        signed = zip(declared, sums, strict=True)
+        present = [(-value if term.startswith("-") else value) for term, value in signed if value is not None]
+        return sum(present) if present else None
+
+    numerator, denominator = terms(ratio.numerator), terms(ratio.denominator)
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    if ratio.positive_denominator and denominator <= 0:
+        return None
+    return ratio.scale * numerator / denominator
 
 
 # --- SQL twin ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ Chromium and reads that status from the DOM.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from collections.abc import Mapping, Sequence
@@ -140,8 +141,8 @@ def _definitions(view: View, mart: Mart | None) -> str:
 
 
 def as_of_date(connection: duckdb.DuckDBPyConnection) -> date:
-    """The as-of date: the last day of the date table (the date spine ends at var as_of_date)."""
-    row = connection.execute("select max(date_day) from marts.dim_dates").fetchone()
+    """The as-of date: the last day of the date table not after it (the table runs on to the year's end)."""
+    row = connection.execute("select max(date_day) from marts.dim_dates where not is_after_as_of").fetchone()
     if row is None or row[0] is None:
         raise ValueError("marts.dim_dates is empty: build the warehouse first (crm-kpi run)")
     value = row[0]
@@ -172,7 +173,7 @@ def render_views(
             predicate = grain_predicate(view)
             where = f" where {predicate}" if predicate else ""
             frame = connection.execute(f'select {columns} from marts."{mart.name}"{where}').df()
-            figure = view.draw(frame, context)
+            figure = view.draw(frame, dataclasses.replace(context, mart=mart))
             figure.update_layout(template="plotly_white")
             chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{view.key}")
             rows = ", ".join(f"{column} = {value}" for column, value in view.grain.items())

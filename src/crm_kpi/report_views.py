@@ -1,10 +1,10 @@
 """The views of the KPI report (`crm_kpi.report` renders them): what each reads and how it is drawn.
 
-A view reads exactly one grain of its mart. A mart that holds several breakdowns or rules as rows (the columns
-in `MULTI_GRAIN_COLUMNS`) adds up to the same total once per value, so a view pins each such column to one
-value (`grain`), or draws one trace set per value of one of them (`switch`) with buttons that show one set at
-a time and name it in the title. Ratios are the mart's: a view reads the rate columns, or over several rows
-divides the sums of the numerator and denominator that the mart's `columns_equal_ratios` test names. Money is
+A view reads exactly one grain of its mart. A mart that holds several breakdowns or rules as rows (the grain
+columns its `grain` meta declares) adds up to the same total once per value, so a view pins each such column
+to one value (`grain`), or draws one trace set per value of one of them (`switch`) with buttons that show one
+set at a time and name it in the title. Ratios are the mart's: a view reads the rate columns, or over several
+rows the ratio its declaration defines (`declared_ratio`, the Power BI measure's arithmetic). Money is
 in the reporting currency (`Context.currency`), named on every money axis. The period that holds the as-of
 date is marked "partial: to <as-of>" wherever a view shows it.
 """
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
+from crm_kpi import measures
+from crm_kpi.manifest import Mart, term_columns
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-# Columns whose values are alternative breakdowns (or rules) of the same rows: never summed over.
-MULTI_GRAIN_COLUMNS = ("period_type", "breakdown", "grouping_level", "attribution_rule", "survey_type")
 NOT_OBSERVED = "not observed yet"
 
 
@@ -32,6 +33,7 @@ class Context:
 
     as_of: date
     currency: str = "USD"
+    mart: Mart | None = None  # the mart the view reads, with its declaration (ratios, grain)
 
     def money(self, what: str) -> str:
         return f"{what} ({self.currency})"
@@ -51,6 +53,7 @@ class View:
     note: str = ""  # what the chart shows, beyond the KPI definitions
     grain: Mapping[str, str] = field(default_factory=dict)  # column -> the one value read (written here, never input)
     switch: str | None = None  # the one multi-grain column drawn as trace sets, one shown at a time
+    axis: str | None = None  # a grain column drawn as an axis: each of its values is its own cell, never summed
 
 
 def partial_note(period_end: Any, as_of: date) -> str:
@@ -94,19 +97,27 @@ FUNNEL_STAGES = (
 )
 
 
-def funnel_rates(rows: pd.DataFrame) -> dict[str, float | None]:
-    """Each stage-to-stage rate over the rows: the sum of the stage's count / the sum of the previous stage's
-    (the ratio the mart's columns_equal_ratios test states for each rate column); None when that is 0."""
-    rates: dict[str, float | None] = {}
-    previous = None
-    for _, count, rate in FUNNEL_STAGES:
-        if rate is not None and previous is not None:
-            denominator = float(rows[previous].sum())
-            rates[rate] = float(rows[count].sum()) / denominator if denominator else None
-        previous = count
-    leads = float(rows["leads"].sum())
-    rates["lead_to_customer_rate"] = float(rows["customers"].sum()) / leads if leads else None
-    return rates
+def declared_ratio(mart: Mart | None, column: str, rows: pd.DataFrame) -> float | None:
+    """The mart's declared ratio `column` over `rows` (crm_kpi.measures.ratio_value: the sums of its terms),
+    as the Power BI measure computes it; never re-derived here."""
+    declared = mart.column(column) if mart is not None else None
+    if declared is None or declared.ratio is None:
+        raise ValueError(f"{mart.name if mart else 'the view'} declares no ratio {column} (meta aggregate: ratio)")
+
+    def total(term: str) -> float | None:
+        product = pd.Series(1.0, index=rows.index)
+        for name in term_columns(term):
+            product = product * rows[name].astype(float)
+        value = product.sum(min_count=1)
+        return None if pd.isna(value) else float(value)
+
+    return measures.ratio_value(declared.ratio, total)
+
+
+def funnel_rates(rows: pd.DataFrame, mart: Mart | None) -> dict[str, float | None]:
+    """Each stage-to-stage rate and the lead-to-customer rate over the rows, from the mart's declarations."""
+    rates = [rate for _, _, rate in FUNNEL_STAGES if rate is not None] + ["lead_to_customer_rate"]
+    return {rate: declared_ratio(mart, rate, rows) for rate in rates}
 
 
 def draw_funnel(frame: pd.DataFrame, context: Context) -> go.Figure:
@@ -119,7 +130,7 @@ def draw_funnel(frame: pd.DataFrame, context: Context) -> go.Figure:
     figure = go.Figure()
     titles = []
     for index, (name, rows) in enumerate(selections):
-        rates = funnel_rates(rows)
+        rates = funnel_rates(rows, context.mart)
         counts = [int(rows[count].sum()) for _, count, _ in FUNNEL_STAGES]
         texts, hovers = [], []
         for position, (label, _, rate) in enumerate(FUNNEL_STAGES):
@@ -452,10 +463,8 @@ def draw_leaderboard(frame: pd.DataFrame, context: Context) -> go.Figure:
     months = pd.to_datetime(frame["month"]).dt.date
     data = frame[(months >= start) & (months <= end)]
     totals = data.groupby("rep_name")[["bookings", "quota"]].sum().sort_values("bookings", ascending=True)
-    attainment = [
-        f"{booked / quota:.0%} of quota" if quota else "no quota"
-        for booked, quota in zip(totals["bookings"], totals["quota"], strict=True)
-    ]
+    shares = [declared_ratio(context.mart, "quota_attainment", data[data["rep_name"] == rep]) for rep in totals.index]
+    attainment = [f"{share:.0%} of quota" if share is not None else "no quota" for share in shares]
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
@@ -656,6 +665,7 @@ VIEWS: tuple[View, ...] = (
         kpis=("C1",),
         columns=("cohort_month", "months_since_start", "cohort_size", "active_customers", "logo_retention"),
         draw=draw_retention,
+        axis="months_since_start",
         note="Cohort sizes in brackets; a month after the as-of date is not observed yet (grey), which is not 0%.",
     ),
     View(
@@ -726,6 +736,9 @@ def grain_predicate(view: View) -> str:
     return " and ".join(f"\"{column}\" = '{value}'" for column, value in quoted.items())
 
 
-def unpinned(view: View, columns: Sequence[str]) -> list[str]:
-    """The multi-grain columns of a mart (its `columns`) that the view neither pins nor switches on."""
-    return [c for c in MULTI_GRAIN_COLUMNS if c in columns and c not in view.grain and c != view.switch]
+def unpinned(view: View, mart: Mart) -> list[str]:
+    """The grain columns the mart declares (its `grain` meta: period type, selectors, member breakdown) that
+    the view neither pins nor switches on."""
+    members = [mart.reading.members.by] if mart.reading.members else []
+    declared = dict.fromkeys([*mart.reading.grain_columns, *members])
+    return [column for column in declared if column not in view.grain and column not in {view.switch, view.axis}]

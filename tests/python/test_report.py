@@ -53,15 +53,25 @@ def _require_chromium() -> None:
         pytest.skip("no Chromium (apt-get install chromium-headless-shell)")
 
 
-def _mart(name: str, columns: dict[str, str], kpis: tuple[str, ...]) -> manifest.Mart:
+def _mart(
+    name: str, columns: dict[str, str], kpis: tuple[str, ...], declared: manifest.Mart | None = None
+) -> manifest.Mart:
+    """A hand-made mart; with `declared` (the project's mart of that name) its declaration: the grain meta and
+    each column's measure, aggregation and ratio."""
+
+    def column(name: str, data_type: str) -> manifest.MartColumn:
+        real = declared.column(name) if declared is not None else None
+        if real is not None:
+            return dataclasses.replace(real, data_type=data_type)
+        return manifest.MartColumn(name, data_type, f"{name}.", None, kpis if data_type != "date" else ())
+
     return manifest.Mart(
         name=name,
         path=f"models/marts/kpi/x/{name}.sql",
         description=f"{name}.",
-        columns=tuple(
-            manifest.MartColumn(c, t, f"{c}.", None, kpis if t != "date" else ()) for c, t in columns.items()
-        ),
+        columns=tuple(column(c, t) for c, t in columns.items()),
         grain=(next(iter(columns)),),
+        reading=declared.reading if declared is not None else manifest.Grain(),
     )
 
 
@@ -86,7 +96,9 @@ CAC_ROWS = [  # campaign, name, rule, spend, new customers, cac, roi: each rule 
 
 
 @pytest.fixture(scope="module")
-def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[manifest.Mart]]:
+def tiny_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, parsed_marts: dict[str, manifest.Mart]
+) -> tuple[Path, list[manifest.Mart]]:
     """A tiny warehouse as of 2026-10-20: each mart holds rows the view must not draw (another period type,
     breakdown, survey type; four attribution rules), a partial month and quarter, and a cohort grid with an
     observed 0% and months not observed yet."""
@@ -96,7 +108,9 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list
     mrr = ", ".join(views["mrr_bridge"].columns)
     with duckdb.connect(str(db_path)) as connection:
         connection.execute("create schema marts")
-        connection.execute(f"create table marts.dim_dates as select date '{AS_OF}' as date_day")
+        connection.execute(
+            f"create table marts.dim_dates as select date '{AS_OF}' as date_day, false as is_after_as_of"
+        )
         typed = {
             "kpi_pipeline_waterfall": _table(
                 connection,
@@ -174,7 +188,7 @@ def tiny_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list
         "kpi_churn_by_cohort": ("C1",),
     }
     marts = [_mart("dim_dates", {"date_day": "date"}, ())]
-    marts += [_mart(name, typed[name], kpis[name]) for name in kpis]
+    marts += [_mart(name, typed[name], kpis[name], parsed_marts[name]) for name in kpis]
     return db_path, marts
 
 
@@ -229,7 +243,7 @@ def test_views_read_one_grain_and_absent_marts_are_notes(
     # Every multi-grain column of a view's mart is pinned to one value, or is the view's one switch.
     by_name = {mart.name: mart for mart in marts}
     for item in drawn.values():
-        assert report_views.unpinned(item.view, by_name[item.mart].column_names) == [], item.view.key
+        assert report_views.unpinned(item.view, by_name[item.mart]) == [], item.view.key
     pending = [item for item in rendered if not item.drawn]
     assert {item.view.key for item in pending} == {"leaderboard"}
     for item in pending:
@@ -277,7 +291,9 @@ def test_cac_roi_draws_one_attribution_rule_at_a_time(tiny_report: tuple[Any, da
         assert layout["yaxis.categoryarray"] == layout["yaxis2.categoryarray"] == cac_bar["y"]
 
 
-def test_funnel_shows_the_marts_conversion_rates(tiny_report: tuple[Any, date, list[Any]]) -> None:
+def test_funnel_shows_the_marts_conversion_rates(
+    tiny_warehouse: tuple[Path, list[manifest.Mart]], tiny_report: tuple[Any, date, list[Any]]
+) -> None:
     frames, _, rendered = tiny_report
     figure = _figures(rendered)["funnel"]
     traces = figure["data"]
@@ -297,7 +313,8 @@ def test_funnel_shows_the_marts_conversion_rates(tiny_report: tuple[Any, date, l
     assert everything["text"][1] == "55 (34.4% of Leads)"
     assert "lead to customer 3.8% (6 of 160)" in figure["layout"]["title"]["text"]
     assert email["text"][3:] == ["10 (50.0% of SQL)", "5 (50.0% of Opportunity)"]
-    rates = report_views.funnel_rates(frames["funnel"].iloc[[1]])
+    funnel_declared = next(mart for mart in tiny_warehouse[1] if mart.name == "kpi_funnel_conversion")
+    rates = report_views.funnel_rates(frames["funnel"].iloc[[1]], funnel_declared)
     assert rates["opportunity_rate"] is None and rates["win_rate"] is None
     buttons = figure["layout"]["updatemenus"][0]["buttons"]
     assert [button["label"] for button in buttons] == ["all channels", "email", "partner"]
@@ -396,7 +413,7 @@ def test_demo_views_read_the_marts_rows(demo_report, demo_warehouse) -> None:  #
     marts = demo_warehouse.marts()
     figures = _figures(rendered)
     for item in rendered:
-        assert report_views.unpinned(item.view, marts[item.mart].column_names) == [], item.view.key
+        assert report_views.unpinned(item.view, marts[item.mart]) == [], item.view.key
     # CAC: the first-touch bar of each campaign is the mart's first-touch row, not a sum over the rules.
     cac = demo_warehouse.frame("kpi_campaign_cac")
     first_touch = cac[(cac["attribution_rule"] == "first_touch") & (cac["campaign_id"] != "unattributed")]
@@ -411,11 +428,11 @@ def test_demo_views_read_the_marts_rows(demo_report, demo_warehouse) -> None:  #
     declared = {ratio.column: (ratio.numerator, ratio.denominator) for ratio in funnel_mart.ratios.values()}
     stages = report_views.FUNNEL_STAGES
     for (_, previous, _), (_, count, rate) in zip(stages, stages[1:], strict=False):
-        assert declared[rate] == (count, previous), rate
+        assert declared[rate] == ((count,), (previous,)), rate
     funnel = demo_warehouse.frame("kpi_funnel_conversion")
     for index in range(len(funnel)):
         row = funnel.iloc[[index]]
-        for rate, value in report_views.funnel_rates(row).items():
+        for rate, value in report_views.funnel_rates(row, funnel_mart).items():
             stored = row[rate].iloc[0]
             assert (value is None) == pd.isna(stored) and (value is None or math.isclose(value, stored)), rate
     # Retention: every month after the as-of date is not observed (not 0): 22 cohorts, 231 such cells.

@@ -27,7 +27,8 @@ last_dates as (
 bounds as (
     select
         cast({{ dbt.date_trunc('year', 'first_data_date') }} as date) as first_day,
-        cast({{ dbt.dateadd('year', 1, dbt.date_trunc('year', 'last_date')) }} as date) as next_year_start
+        cast({{ dbt.dateadd('year', 1, dbt.date_trunc('year', 'last_date')) }} as date) as next_year_start,
+        as_of_date
     from last_dates
 ),
 
@@ -36,7 +37,9 @@ day_numbers as (
 ),
 
 final as (
-    select cast({{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} as date) as date_day
+    select
+        cast({{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} as date) as date_day,
+        {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} > bounds.as_of_date as is_after_as_of
     from day_numbers
     cross join bounds
     where {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_day') }} < bounds.next_year_start

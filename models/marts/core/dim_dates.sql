@@ -33,6 +33,7 @@ dates as (
 gregorian as (
     select
         date_day,
+        is_after_as_of,
         {{ crm_kpi.month_of('date_day') }} as month_start,
         cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start,
         cast({{ dbt.date_trunc('year', 'date_day') }} as date) as year_start,
@@ -194,7 +195,8 @@ final as (
             when {{ loop.index }} then '{{ name }}'
             {%- endfor %}
         end as persian_month_name_fa,
-        cast(persian.persian_year * 100 + persian.persian_month as integer) as persian_year_month
+        cast(persian.persian_year * 100 + persian.persian_month as integer) as persian_year_month,
+        iso_weeks.is_after_as_of
     from iso_weeks
     left join persian
         on iso_weeks.date_day = persian.date_day
