@@ -15,8 +15,8 @@ account_months as (
     select * from {{ ref('int_subscription_months') }}
 ),
 
-invoices as (
-    select * from {{ ref('int_invoices_recognised') }}
+revenue_entries as (
+    select * from {{ ref('int_revenue_entries_booked') }}
 ),
 
 campaigns as (
@@ -104,15 +104,15 @@ cohort_revenue as (
     select
         customers.acquisition_channel,
         customers.acquisition_month as cohort_month,
-        sum(invoices.recognised_amount) as recognised_revenue,
-        sum(coalesce(invoices.recognised_amount * invoices.gross_margin, 0)) as gross_profit
-    from invoices
+        sum(revenue_entries.recognised_amount) as recognised_revenue,
+        sum(coalesce(revenue_entries.recognised_amount * revenue_entries.gross_margin, 0)) as gross_profit
+    from revenue_entries
     inner join customers
-        on invoices.account_id = customers.account_id
+        on revenue_entries.account_id = customers.account_id
     cross join trailing_window
     where
-        invoices.invoice_month >= trailing_window.window_start
-        and invoices.invoice_month <= trailing_window.window_end
+        revenue_entries.booked_month >= trailing_window.window_start
+        and revenue_entries.booked_month <= trailing_window.window_end
     group by
         customers.acquisition_channel,
         customers.acquisition_month

@@ -22,6 +22,7 @@ from oracle.shared import (
     month_start,
     months_between,
     opportunities_in_scope,
+    revenue_entries,
     round_money,
     safe_ratio,
     won_deals,
@@ -357,22 +358,18 @@ def revenue_by_period(raw: Raw, as_of: date) -> pd.DataFrame:
     spine = periods(raw, as_of)
     keys = ["period_type", "period_start"]
     won = won_deals(raw, as_of).assign(deal=1)
-    as_of_ts = pd.Timestamp(as_of)
-    invoices = raw["invoices"]
-    paid = invoices[(invoices["status"] == "paid") & (invoices["issued_on"] <= as_of_ts)]
-    refunds = raw["refunds"]
-    refunds = refunds[refunds["invoice_id"].isin(paid["invoice_id"]) & (refunds["refunded_on"] <= as_of_ts)]
+    entries = revenue_entries(raw, as_of)
     rows = spine
     for frame, day, value, name in [
         (won, "close_date", "amount", "bookings"),
         (won, "close_date", "deal", "won_deals"),
-        (paid, "issued_on", "amount", "paid_invoices"),
-        (refunds, "refunded_on", "amount", "refunds"),
+        (entries, "booked_on", "paid_amount", "paid_invoices"),
+        (entries, "booked_on", "refunded_amount", "refunds"),
+        (entries, "booked_on", "recognised_amount", "recognised_revenue"),
     ]:
         rows = rows.merge(_sum_per_period(frame, day, value, spine, name), on=keys, how="left")
-    as_money(rows, ["bookings", "paid_invoices", "refunds"])
+    as_money(rows, ["bookings", "paid_invoices", "refunds", "recognised_revenue"])
     as_counts(rows, ["won_deals"])
-    rows["recognised_revenue"] = round_money(rows["paid_invoices"] - rows["refunds"])
     by_start = rows.set_index(keys)
     for prefix, start in [("previous_period", "previous_period_start"), ("year_ago", "year_ago_period_start")]:
         index = pd.MultiIndex.from_arrays([rows["period_type"], rows[start]])
