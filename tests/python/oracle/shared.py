@@ -82,9 +82,11 @@ def round_money(values: pd.Series) -> pd.Series:
 
 
 def opportunities_in_scope(raw: Raw, as_of: date) -> pd.DataFrame:
-    """Staged opportunities created on or before the as-of date, with their stage's is_won / is_closed."""
+    """Staged opportunities created on or before the as-of date, with their stage's is_won / is_closed; a deal's
+    amount (reporting currency) to the cent, so that bookings are sums of cents over any period."""
     opportunities = raw["opportunities"]
     opportunities = opportunities[opportunities["created_at"] < end_of_day(as_of)]
+    opportunities = opportunities.assign(amount=round_money(opportunities["amount"]))
     stages = raw["stages"][["stage", "is_won", "is_closed"]]
     merged = opportunities.merge(stages, on="stage", how="left", validate="many_to_one")
     merged["is_won"] = is_true(merged["is_won"])
