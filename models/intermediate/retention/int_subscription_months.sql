@@ -20,7 +20,7 @@ active_periods as (
     select
         subscriptions.account_id,
         months.month_start,
-        sum(subscriptions.mrr) as mrr,
+        sum({{ crm_kpi.money('subscriptions.mrr') }}) as mrr,
         count(*) as active_subscription_periods
     from subscriptions
     inner join accounts

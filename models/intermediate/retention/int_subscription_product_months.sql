@@ -23,7 +23,7 @@ active_periods as (
         subscriptions.account_id,
         subscriptions.product_id,
         months.month_start,
-        sum(subscriptions.mrr) as mrr
+        sum({{ crm_kpi.money('subscriptions.mrr') }}) as mrr
     from subscriptions
     inner join accounts
         on subscriptions.account_id = accounts.account_id

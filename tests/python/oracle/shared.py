@@ -182,6 +182,7 @@ def subscription_months(raw: Raw, as_of: date) -> pd.DataFrame:
     periods = periods[periods["account_id"].isin(raw["accounts"]["account_id"]) & (periods["period_start"] <= as_of_ts)]
     if periods.empty:
         return pd.DataFrame(columns=columns)
+    periods = periods.assign(mrr=round_money(periods["mrr"]))  # each period's MRR to the cent
     rows = []
     for period in periods.itertuples(index=False):
         last = as_of_ts if pd.isna(period.period_end) else min(as_of_ts, period.period_end)
@@ -247,6 +248,7 @@ def subscription_product_months(raw: Raw, as_of: date) -> pd.DataFrame:
     as_of_ts = pd.Timestamp(as_of)
     periods = raw["subscriptions"]
     periods = periods[periods["account_id"].isin(raw["accounts"]["account_id"]) & (periods["period_start"] <= as_of_ts)]
+    periods = periods.assign(mrr=round_money(periods["mrr"]))  # each period's MRR to the cent
     rows = []
     for period in periods.itertuples(index=False):
         last = as_of_ts if pd.isna(period.period_end) else min(as_of_ts, period.period_end)
