@@ -140,7 +140,7 @@ final as (
             when cohort_keys.acquisition_channel <> 'unattributed' then coalesce(channel_spend.spend, 0)
         end as spend,
         coalesce(cohort_churn.active_account_months, 0) as active_account_months,
-        coalesce(cohort_revenue.recognised_revenue, 0) as recognised_revenue,
+        cast(coalesce(cohort_revenue.recognised_revenue, 0) as decimal(18, 2)) as recognised_revenue,
         coalesce(cohort_revenue.gross_profit, 0) as gross_profit,
         coalesce(cohort_churn.customer_months_at_start, 0) as customer_months_at_start,
         coalesce(cohort_churn.churned_customers, 0) as churned_customers

@@ -60,7 +60,7 @@ final as (
         account_months.snapshot_date,
         account_months.cohort_month,
         cast({{ dbt.datediff('account_months.cohort_month', 'account_months.month_start', 'month') }} as integer) as months_since_start,
-        coalesce(active_periods.mrr, 0) as mrr,
+        cast(coalesce(active_periods.mrr, 0) as decimal(18, 2)) as mrr,
         active_periods.account_id is not null as is_active
     from account_months
     left join active_periods

@@ -65,7 +65,7 @@ final as (
         product_months.product_id,
         product_months.month_start,
         product_months.first_active_month,
-        coalesce(active_periods.mrr, 0) as mrr,
+        cast(coalesce(active_periods.mrr, 0) as decimal(18, 2)) as mrr,
         active_periods.account_id is not null as is_active
     from product_months
     left join active_periods

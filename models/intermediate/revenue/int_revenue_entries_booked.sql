@@ -127,7 +127,7 @@ final as (
         is_refused,
         paid_amount,
         refunded_amount,
-        paid_amount - refunded_amount as recognised_amount,
+        cast(paid_amount - refunded_amount as decimal(18, 2)) as recognised_amount,
         gross_margin
     from entries
 )
