@@ -2,7 +2,8 @@
     Reconciliation (M4): each campaign's window and baseline bookings in kpi_campaign_lift equal the
     won deals of staging (stage is_won, close date by the as-of date) whose source lead in staging has
     the campaign's channel and region (any region for a campaign without one) and whose close date is
-    in the mart's window or baseline. Half a cent of rounding per amount.
+    in the mart's window or baseline, each deal's amount to the cent (as int_opportunities_classified
+    rounds it): sums of cents, equal to the cent.
 -#}
 with
 
@@ -13,7 +14,7 @@ as_of_dates as (
 won_deals as (
     select
         opportunities.close_date,
-        opportunities.amount,
+        {{ crm_kpi.money('opportunities.amount') }} as amount,
         leads.channel,
         leads.region
     from {{ ref('stg_crm__opportunities') }} as opportunities
@@ -52,5 +53,5 @@ recomputed as (
 select *
 from recomputed
 where
-    abs(window_bookings - staging_window_bookings) > 0.005
-    or abs(baseline_bookings - staging_baseline_bookings) > 0.005
+    window_bookings <> staging_window_bookings
+    or baseline_bookings <> staging_baseline_bookings

@@ -2,8 +2,9 @@
     Reconciliation (C4, C2, C3): per period (month, quarter) and breakdown, the customers and MRR at the
     close summed over the segments equal the staging subscription periods that cover the period's
     closing snapshot (accounts in staging): the distinct accounts for total, channel and region (each
-    account in exactly one segment), the distinct account and product pairs for product. Money is
-    rounded per mart row: half a cent of tolerance per row.
+    account in exactly one segment), the distinct account and product pairs for product. Each
+    subscription period's MRR is rounded to the cent (as int_subscription_months reads it): the MRR
+    totals are sums of cents, equal to the cent.
 -#}
 with
 
@@ -18,7 +19,7 @@ covering as (
         periods.period_start,
         subscriptions.account_id,
         subscriptions.product_id,
-        subscriptions.mrr
+        {{ crm_kpi.money('subscriptions.mrr') }} as mrr
     from {{ ref('stg_crm__subscriptions') }} as subscriptions
     inner join {{ ref('stg_crm__accounts') }} as staged_accounts
         on subscriptions.account_id = staged_accounts.account_id
@@ -64,8 +65,7 @@ mart_close as (
         period_start,
         breakdown,
         sum(customers_at_end) as customers,
-        sum(ending_mrr) as mrr,
-        count(*) as mart_rows
+        sum(ending_mrr) as mrr
     from {{ ref('kpi_mrr_movements') }}
     group by
         period_type,
@@ -96,4 +96,4 @@ where
         when mart_close.breakdown = 'product' then coalesce(staging_pairs.pairs, 0)
         else coalesce(staging_accounts.account_count, 0)
     end
-    or abs(mart_close.mrr - coalesce(staging_accounts.mrr, 0)) > 0.005 * mart_close.mart_rows + 0.005
+    or mart_close.mrr <> coalesce(staging_accounts.mrr, 0)

@@ -1,7 +1,8 @@
 {#-
     Reconciliation with staging: for each period type, the paid invoices and the refunds of
-    kpi_revenue_by_period add up to the staged paid invoices issued, and the staged refunds of paid invoices
-    refunded, on or before the as-of date (half a cent of rounding per mart row at most).
+    kpi_revenue_by_period add up to the staged paid invoices of staged accounts issued, and the staged
+    refunds of those invoices refunded, on or before the as-of date, each amount rounded to the cent as
+    it is booked (int_revenue_entries_booked): the totals are sums of cents, equal to the cent.
 -#}
 with
 
@@ -9,8 +10,7 @@ mart as (
     select
         period_type,
         sum(paid_invoices) as paid_invoices,
-        sum(refunds) as refunds,
-        count(*) as mart_rows
+        sum(refunds) as refunds
     from {{ ref('kpi_revenue_by_period') }}
     group by period_type
 ),
@@ -19,25 +19,28 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
-invoices as (
-    select * from {{ ref('stg_crm__invoices') }}
+paid_invoices as (
+    select invoices.*
+    from {{ ref('stg_crm__invoices') }} as invoices
+    inner join {{ ref('stg_crm__accounts') }} as staged_accounts
+        on invoices.account_id = staged_accounts.account_id
+    cross join as_of_dates
+    where invoices.status = 'paid' and invoices.issued_on <= as_of_dates.as_of_date
 ),
 
 staged as (
     select
         coalesce((
-            select sum(invoices.amount)
-            from invoices
-            cross join as_of_dates
-            where invoices.status = 'paid' and invoices.issued_on <= as_of_dates.as_of_date
+            select sum({{ crm_kpi.money('paid_invoices.amount') }})
+            from paid_invoices
         ), 0) as paid_invoices,
         coalesce((
-            select sum(refunds.amount)
+            select sum({{ crm_kpi.money('refunds.amount') }})
             from {{ ref('stg_crm__refunds') }} as refunds
-            inner join invoices
-                on refunds.invoice_id = invoices.invoice_id
+            inner join paid_invoices
+                on refunds.invoice_id = paid_invoices.invoice_id
             cross join as_of_dates
-            where invoices.status = 'paid' and refunds.refunded_on <= as_of_dates.as_of_date
+            where refunds.refunded_on <= as_of_dates.as_of_date
         ), 0) as refunds
 )
 
@@ -50,5 +53,5 @@ select
 from mart
 cross join staged
 where
-    abs(mart.paid_invoices - staged.paid_invoices) > 0.005 * mart.mart_rows + 1e-9
-    or abs(mart.refunds - staged.refunds) > 0.005 * mart.mart_rows + 1e-9
+    mart.paid_invoices <> staged.paid_invoices
+    or mart.refunds <> staged.refunds

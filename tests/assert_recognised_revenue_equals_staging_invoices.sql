@@ -2,8 +2,8 @@
     Reconciliation (C5, C9): per month, the all-products row of kpi_recognised_revenue counts the staged
     invoices of staged accounts issued that month (on or before the as-of date), its refused ones and the
     amount of its paid ones, and its active accounts equal the staged accounts with a subscription period
-    covering the month's snapshot; the product rows sum to the all-products row. Half a cent per rounded
-    row.
+    covering the month's snapshot; the product rows sum to the all-products row. Every amount is rounded
+    to the cent as it is booked (int_revenue_entries_booked), so the sums are equal to the cent.
 -#}
 with
 
@@ -20,7 +20,7 @@ staging_invoices as (
         {{ crm_kpi.month_of('invoices.issued_on') }} as month_start,
         count(*) as invoices,
         sum(case when invoices.status = 'refused' then 1 else 0 end) as refused_invoices,
-        sum(case when invoices.status = 'paid' then invoices.amount else 0 end) as paid_revenue
+        sum(case when invoices.status = 'paid' then {{ crm_kpi.money('invoices.amount') }} else 0 end) as paid_revenue
     from {{ ref('stg_crm__invoices') }} as invoices
     inner join {{ ref('stg_crm__accounts') }} as staged_accounts
         on invoices.account_id = staged_accounts.account_id
@@ -55,7 +55,7 @@ mart_products as (
         sum(refused_invoices) as refused_invoices,
         sum(paid_revenue) as paid_revenue,
         sum(refunded_amount) as refunded_amount,
-        count(*) as mart_rows
+        sum(recognised_revenue) as recognised_revenue
     from {{ ref('kpi_recognised_revenue') }}
     where product_id <> 'all'
     group by month
@@ -89,9 +89,10 @@ left join mart_products
 where
     coalesce(staging_invoices.invoices, 0) <> coalesce(mart_all.invoices, 0)
     or coalesce(staging_invoices.refused_invoices, 0) <> coalesce(mart_all.refused_invoices, 0)
-    or abs(coalesce(staging_invoices.paid_revenue, 0) - coalesce(mart_all.paid_revenue, 0)) > 0.005
+    or coalesce(staging_invoices.paid_revenue, 0) <> coalesce(mart_all.paid_revenue, 0)
     or coalesce(staging_active.active_accounts, 0) <> coalesce(mart_all.active_accounts, 0)
     or coalesce(mart_products.invoices, 0) <> coalesce(mart_all.invoices, 0)
     or coalesce(mart_products.refused_invoices, 0) <> coalesce(mart_all.refused_invoices, 0)
-    or abs(coalesce(mart_products.paid_revenue, 0) - coalesce(mart_all.paid_revenue, 0)) > 0.005 * (coalesce(mart_products.mart_rows, 0) + 1)
-    or abs(coalesce(mart_products.refunded_amount, 0) - coalesce(mart_all.refunded_amount, 0)) > 0.005 * (coalesce(mart_products.mart_rows, 0) + 1)
+    or coalesce(mart_products.paid_revenue, 0) <> coalesce(mart_all.paid_revenue, 0)
+    or coalesce(mart_products.refunded_amount, 0) <> coalesce(mart_all.refunded_amount, 0)
+    or coalesce(mart_products.recognised_revenue, 0) <> coalesce(mart_all.recognised_revenue, 0)

@@ -428,6 +428,78 @@ def test_a_cohort_with_zero_starting_mrr_has_null_revenue_retention(stage: Any) 
     assert churn.loc[0, "logo_retention"] == 1.0 and math.isnan(churn.loc[0, "gross_revenue_retention"])
 
 
+# --- recognised revenue: one definition of refunds -----------------------------------------------
+
+
+def test_a_refund_counts_in_its_own_month_at_its_own_rate_in_both_revenue_marts(stage: Any) -> None:
+    rates = [
+        {"currency": "EUR", "rate_date": "2024-01-01", "rate_to_reporting": "1.25"},
+        {"currency": "EUR", "rate_date": "2024-03-01", "rate_to_reporting": "1.5"},
+    ]
+    invoices = [
+        # 80 EUR issued in February at 1.25 = 100; refunded in full in March, when the rate is 1.5: 120.
+        {
+            "invoice_id": "i1",
+            "account_id": "a1",
+            "issued_on": "2024-02-01",
+            "amount": "80",
+            "currency": "EUR",
+            "status": "paid",
+        },
+        # 33.335 USD: rounded half away from zero to 33.34 on its own row.
+        {
+            "invoice_id": "i2",
+            "account_id": "a1",
+            "issued_on": "2024-01-10",
+            "amount": "33.335",
+            "currency": "USD",
+            "status": "paid",
+        },
+        # Open: its refund counts nowhere (nothing was collected).
+        {
+            "invoice_id": "i3",
+            "account_id": "a1",
+            "issued_on": "2024-01-11",
+            "amount": "50",
+            "currency": "USD",
+            "status": "open",
+        },
+    ]
+    refunds = [
+        {"refund_id": "r1", "invoice_id": "i1", "refunded_on": "2024-03-20", "amount": "80", "currency": "EUR"},
+        {"refund_id": "r3", "invoice_id": "i3", "refunded_on": "2024-01-12", "amount": "50", "currency": "USD"},
+    ]
+    raw = stage(
+        {
+            "leads": [lead("l1", "2024-01-05T00:00:00Z")],
+            "accounts": [account("a1")],
+            "exchange_rates": rates,
+            "invoices": invoices,
+            "refunds": refunds,
+        }
+    )
+    as_of = date(2024, 3, 31)
+    months = [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-01")]
+    customers = oracle.customers.recognised_revenue(raw, as_of)
+    customers = customers[customers["product_id"] == "all"].set_index("month")
+    assert customers.index.tolist() == months
+    assert customers["paid_revenue"].tolist() == [33.34, 100.0, 0.0]
+    assert customers["refunded_amount"].tolist() == [0.0, 0.0, 120.0]
+    assert customers["recognised_revenue"].tolist() == [33.34, 100.0, -120.0]
+    assert customers["invoices"].tolist() == [2, 1, 0]
+    by_period = oracle.sales.revenue_by_period(raw, as_of).set_index(["period_type", "period_start"])
+    by_month = by_period.loc["month"]
+    assert by_month.index.tolist() == months
+    assert by_month["paid_invoices"].tolist() == [33.34, 100.0, 0.0]
+    assert by_month["refunds"].tolist() == [0.0, 0.0, 120.0]
+    assert by_month["recognised_revenue"].tolist() == [33.34, 100.0, -120.0]
+    quarter = by_period.loc[("quarter", pd.Timestamp("2024-01-01"))]
+    assert [quarter["paid_invoices"], quarter["refunds"], quarter["recognised_revenue"]] == [133.34, 120.0, 13.34]
+    for column in ["paid_invoices", "refunds", "recognised_revenue"]:
+        totals = by_period.groupby(level="period_type")[column].sum().round(2)
+        assert totals.nunique() == 1, f"{column}: {totals.to_dict()}"
+
+
 # --- revenue per rep -----------------------------------------------------------------------------
 
 

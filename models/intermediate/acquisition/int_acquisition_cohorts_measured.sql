@@ -15,8 +15,8 @@ account_months as (
     select * from {{ ref('int_subscription_months') }}
 ),
 
-invoices as (
-    select * from {{ ref('int_invoices_recognised') }}
+revenue_entries as (
+    select * from {{ ref('int_revenue_entries_booked') }}
 ),
 
 campaigns as (
@@ -104,15 +104,15 @@ cohort_revenue as (
     select
         customers.acquisition_channel,
         customers.acquisition_month as cohort_month,
-        sum(invoices.recognised_amount) as recognised_revenue,
-        sum(coalesce(invoices.recognised_amount * invoices.gross_margin, 0)) as gross_profit
-    from invoices
+        sum(revenue_entries.recognised_amount) as recognised_revenue,
+        sum(coalesce(revenue_entries.recognised_amount * revenue_entries.gross_margin, 0)) as gross_profit
+    from revenue_entries
     inner join customers
-        on invoices.account_id = customers.account_id
+        on revenue_entries.account_id = customers.account_id
     cross join trailing_window
     where
-        invoices.invoice_month >= trailing_window.window_start
-        and invoices.invoice_month <= trailing_window.window_end
+        revenue_entries.booked_month >= trailing_window.window_start
+        and revenue_entries.booked_month <= trailing_window.window_end
     group by
         customers.acquisition_channel,
         customers.acquisition_month
@@ -140,7 +140,7 @@ final as (
             when cohort_keys.acquisition_channel <> 'unattributed' then coalesce(channel_spend.spend, 0)
         end as spend,
         coalesce(cohort_churn.active_account_months, 0) as active_account_months,
-        coalesce(cohort_revenue.recognised_revenue, 0) as recognised_revenue,
+        cast(coalesce(cohort_revenue.recognised_revenue, 0) as decimal(18, 2)) as recognised_revenue,
         coalesce(cohort_revenue.gross_profit, 0) as gross_profit,
         coalesce(cohort_churn.customer_months_at_start, 0) as customer_months_at_start,
         coalesce(cohort_churn.churned_customers, 0) as churned_customers

@@ -20,7 +20,7 @@ active_periods as (
     select
         subscriptions.account_id,
         months.month_start,
-        sum(subscriptions.mrr) as mrr,
+        sum({{ crm_kpi.money('subscriptions.mrr') }}) as mrr,
         count(*) as active_subscription_periods
     from subscriptions
     inner join accounts
@@ -60,7 +60,7 @@ final as (
         account_months.snapshot_date,
         account_months.cohort_month,
         cast({{ dbt.datediff('account_months.cohort_month', 'account_months.month_start', 'month') }} as integer) as months_since_start,
-        coalesce(active_periods.mrr, 0) as mrr,
+        cast(coalesce(active_periods.mrr, 0) as decimal(18, 2)) as mrr,
         active_periods.account_id is not null as is_active
     from account_months
     left join active_periods

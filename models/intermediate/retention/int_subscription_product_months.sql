@@ -23,7 +23,7 @@ active_periods as (
         subscriptions.account_id,
         subscriptions.product_id,
         months.month_start,
-        sum(subscriptions.mrr) as mrr
+        sum({{ crm_kpi.money('subscriptions.mrr') }}) as mrr
     from subscriptions
     inner join accounts
         on subscriptions.account_id = accounts.account_id
@@ -65,7 +65,7 @@ final as (
         product_months.product_id,
         product_months.month_start,
         product_months.first_active_month,
-        coalesce(active_periods.mrr, 0) as mrr,
+        cast(coalesce(active_periods.mrr, 0) as decimal(18, 2)) as mrr,
         active_periods.account_id is not null as is_active
     from product_months
     left join active_periods

@@ -1,6 +1,8 @@
 {#-
     One row per opportunity created on or before the as-of date, with its stage's pipeline facts
-    (closed, won, probability, order) and whether it was won or lost by the as-of date.
+    (closed, won, probability, order) and whether it was won or lost by the as-of date. Its amount is
+    rounded to the cent here, once: every sum of bookings over any period is a sum of cents, the same
+    over weeks, months and quarters.
 -#}
 with
 
@@ -34,7 +36,7 @@ classified as (
         stages.is_closed and opportunities.close_date <= as_of_dates.as_of_date as is_closed_by_as_of,
         stages.is_won and opportunities.close_date <= as_of_dates.as_of_date as is_won_by_as_of,
         stages.is_closed and not stages.is_won and opportunities.close_date <= as_of_dates.as_of_date as is_lost_by_as_of,
-        opportunities.amount,
+        {{ crm_kpi.money('opportunities.amount') }} as amount,
         opportunities.original_amount,
         opportunities.original_currency,
         opportunities.exchange_rate,

@@ -16,8 +16,8 @@ from oracle.shared import (
     lookup,
     month_start,
     opportunities_in_scope,
-    recognised_invoices,
     reporting_periods,
+    revenue_entries,
     round_money,
     safe_ratio,
     subscription_months,
@@ -223,14 +223,18 @@ REVENUE_COLUMNS = [
 def recognised_revenue(raw: Raw, as_of: date) -> pd.DataFrame:
     """kpi_recognised_revenue: month x product (all, none): invoices, refusals, paid, refunded and recognised
     revenue, active accounts, ARPA, refund and refusal rates."""
-    invoices = recognised_invoices(raw, as_of)
-    invoices = invoices.assign(product_id=invoices["product_id"].fillna("none"), refused=invoices["is_refused"])
-    revenue = pd.concat([invoices.assign(product_id="all"), invoices], ignore_index=True)
+    entries = revenue_entries(raw, as_of)
+    entries = entries.assign(
+        product_id=entries["product_id"].fillna("none"),
+        refused=entries["is_refused"],
+        invoice=entries["entry_type"] == "invoice",
+    )
+    revenue = pd.concat([entries.assign(product_id="all"), entries], ignore_index=True)
     revenue = (
-        revenue.rename(columns={"invoice_month": "month"})
+        revenue.rename(columns={"booked_month": "month"})
         .groupby(["month", "product_id"], as_index=False)
         .agg(
-            invoices=("invoice_id", "count"),
+            invoices=("invoice", "sum"),
             refused_invoices=("refused", "sum"),
             paid_revenue=("paid_amount", "sum"),
             refunded_amount=("refunded_amount", "sum"),
@@ -363,18 +367,18 @@ def customer_lifetime_value(raw: Raw, as_of: date) -> pd.DataFrame:
 
     churn = trailing_churn(subscription_months(raw, as_of), segment_of, window_start, as_of_month)
 
-    invoices = recognised_invoices(raw, as_of)
-    invoices = invoices[
-        invoices["account_id"].isin(segment_of.index)
-        & (invoices["invoice_month"] >= window_start)
-        & (invoices["invoice_month"] <= as_of_month)
+    entries = revenue_entries(raw, as_of)
+    entries = entries[
+        entries["account_id"].isin(segment_of.index)
+        & (entries["booked_month"] >= window_start)
+        & (entries["booked_month"] <= as_of_month)
     ]
-    invoices = invoices.assign(
-        acquisition_channel=lookup(invoices["account_id"], segment_of["acquisition_channel"]),
-        cohort_month=lookup(invoices["account_id"], segment_of["acquisition_month"]),
-        gross_profit=(invoices["recognised_amount"] * invoices["gross_margin"]).fillna(0.0),
+    entries = entries.assign(
+        acquisition_channel=lookup(entries["account_id"], segment_of["acquisition_channel"]),
+        cohort_month=lookup(entries["account_id"], segment_of["acquisition_month"]),
+        gross_profit=(entries["recognised_amount"] * entries["gross_margin"]).fillna(0.0),
     )
-    revenue = invoices.groupby(keys, as_index=False).agg(
+    revenue = entries.groupby(keys, as_index=False).agg(
         recognised_revenue=("recognised_amount", "sum"), gross_profit=("gross_profit", "sum")
     )
     sizes = (

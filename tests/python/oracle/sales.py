@@ -22,6 +22,7 @@ from oracle.shared import (
     month_start,
     months_between,
     opportunities_in_scope,
+    revenue_entries,
     round_money,
     safe_ratio,
     won_deals,
@@ -44,6 +45,12 @@ REVENUE_PER_REP_COLUMNS = [
     "quota",
     "quota_attainment",
 ]
+
+
+def quota_rows(raw: Raw) -> pd.DataFrame:
+    """The staged quotas, each amount (reporting currency) to the cent: a period's quota is a sum of cents."""
+    quotas = raw["quotas"]
+    return quotas.assign(amount=round_money(quotas["amount"]))
 
 
 def rep_months(raw: Raw, as_of: date, deals: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +91,7 @@ def revenue_per_rep(raw: Raw, as_of: date) -> pd.DataFrame:
     ].sum()
     per_month = per_month.rename(columns={"owner_user_id": "user_id", "close_month": "month"})
 
-    quotas = raw["quotas"].dropna(subset=["user_id"])
+    quotas = quota_rows(raw).dropna(subset=["user_id"])
     quotas = quotas.assign(month=month_start(quotas["month_start"]))
     quota = quotas.groupby(["user_id", "month"], as_index=False)["amount"].sum().rename(columns={"amount": "quota"})
 
@@ -357,22 +364,18 @@ def revenue_by_period(raw: Raw, as_of: date) -> pd.DataFrame:
     spine = periods(raw, as_of)
     keys = ["period_type", "period_start"]
     won = won_deals(raw, as_of).assign(deal=1)
-    as_of_ts = pd.Timestamp(as_of)
-    invoices = raw["invoices"]
-    paid = invoices[(invoices["status"] == "paid") & (invoices["issued_on"] <= as_of_ts)]
-    refunds = raw["refunds"]
-    refunds = refunds[refunds["invoice_id"].isin(paid["invoice_id"]) & (refunds["refunded_on"] <= as_of_ts)]
+    entries = revenue_entries(raw, as_of)
     rows = spine
     for frame, day, value, name in [
         (won, "close_date", "amount", "bookings"),
         (won, "close_date", "deal", "won_deals"),
-        (paid, "issued_on", "amount", "paid_invoices"),
-        (refunds, "refunded_on", "amount", "refunds"),
+        (entries, "booked_on", "paid_amount", "paid_invoices"),
+        (entries, "booked_on", "refunded_amount", "refunds"),
+        (entries, "booked_on", "recognised_amount", "recognised_revenue"),
     ]:
         rows = rows.merge(_sum_per_period(frame, day, value, spine, name), on=keys, how="left")
-    as_money(rows, ["bookings", "paid_invoices", "refunds"])
+    as_money(rows, ["bookings", "paid_invoices", "refunds", "recognised_revenue"])
     as_counts(rows, ["won_deals"])
-    rows["recognised_revenue"] = round_money(rows["paid_invoices"] - rows["refunds"])
     by_start = rows.set_index(keys)
     for prefix, start in [("previous_period", "previous_period_start"), ("year_ago", "year_ago_period_start")]:
         index = pd.MultiIndex.from_arrays([rows["period_type"], rows[start]])
@@ -604,7 +607,7 @@ def quota_attainment(raw: Raw, as_of: date) -> pd.DataFrame:
     won = in_periods(won_deals(raw, as_of), "close_date", spine).reset_index(drop=True)
     won = won.join(credited_teams(raw, as_of, won["owner_user_id"], won["close_date"]))
 
-    quotas = raw["quotas"].assign(month=lambda frame: month_start(frame["month_start"]))
+    quotas = quota_rows(raw).assign(month=lambda frame: month_start(frame["month_start"]))
     rep_months = quotas.dropna(subset=["user_id"]).groupby(["user_id", "month"], as_index=False)["amount"].sum()
     own_months = (
         quotas[quotas["team_id"].notna() & quotas["user_id"].isna()]
@@ -846,14 +849,15 @@ def win_rate_and_cycle(raw: Raw, as_of: date) -> pd.DataFrame:
 
 def priced_line_items(raw: Raw, as_of: date) -> pd.DataFrame:
     """Line items of opportunities in scope whose product is staged: revenue = quantity x unit price x (1 -
-    discount) at the deal's rate (its created date); cost = quantity x the product's unit cost."""
+    discount) at the deal's rate (its created date); cost = quantity x the product's unit cost; both to the
+    cent on each line."""
     deals = opportunities_in_scope(raw, as_of)
     deals = deals.assign(rate=deal_rates(raw, deals))[["opportunity_id", "rate"]]
     products = raw["products"][["product_id", "product_name", "family", "tier", "unit_cost"]]
     lines = raw["opportunity_line_items"].merge(deals, on="opportunity_id").merge(products, on="product_id")
     return lines.assign(
-        revenue=lines["quantity"] * lines["unit_price"] * (1 - lines["discount"]) * lines["rate"],
-        cost_of_goods=lines["quantity"] * lines["unit_cost"],
+        revenue=round_money(lines["quantity"] * lines["unit_price"] * (1 - lines["discount"]) * lines["rate"]),
+        cost_of_goods=round_money(lines["quantity"] * lines["unit_cost"]),
     )
 
 

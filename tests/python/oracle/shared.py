@@ -82,9 +82,11 @@ def round_money(values: pd.Series) -> pd.Series:
 
 
 def opportunities_in_scope(raw: Raw, as_of: date) -> pd.DataFrame:
-    """Staged opportunities created on or before the as-of date, with their stage's is_won / is_closed."""
+    """Staged opportunities created on or before the as-of date, with their stage's is_won / is_closed; a deal's
+    amount (reporting currency) to the cent, so that bookings are sums of cents over any period."""
     opportunities = raw["opportunities"]
     opportunities = opportunities[opportunities["created_at"] < end_of_day(as_of)]
+    opportunities = opportunities.assign(amount=round_money(opportunities["amount"]))
     stages = raw["stages"][["stage", "is_won", "is_closed"]]
     merged = opportunities.merge(stages, on="stage", how="left", validate="many_to_one")
     merged["is_won"] = is_true(merged["is_won"])
@@ -180,6 +182,7 @@ def subscription_months(raw: Raw, as_of: date) -> pd.DataFrame:
     periods = periods[periods["account_id"].isin(raw["accounts"]["account_id"]) & (periods["period_start"] <= as_of_ts)]
     if periods.empty:
         return pd.DataFrame(columns=columns)
+    periods = periods.assign(mrr=round_money(periods["mrr"]))  # each period's MRR to the cent
     rows = []
     for period in periods.itertuples(index=False):
         last = as_of_ts if pd.isna(period.period_end) else min(as_of_ts, period.period_end)
@@ -245,6 +248,7 @@ def subscription_product_months(raw: Raw, as_of: date) -> pd.DataFrame:
     as_of_ts = pd.Timestamp(as_of)
     periods = raw["subscriptions"]
     periods = periods[periods["account_id"].isin(raw["accounts"]["account_id"]) & (periods["period_start"] <= as_of_ts)]
+    periods = periods.assign(mrr=round_money(periods["mrr"]))  # each period's MRR to the cent
     rows = []
     for period in periods.itertuples(index=False):
         last = as_of_ts if pd.isna(period.period_end) else min(as_of_ts, period.period_end)
@@ -291,15 +295,17 @@ def customer_segments(raw: Raw, as_of: date) -> pd.DataFrame:
     return customers.reset_index(drop=True)
 
 
-def _code(values: pd.Series) -> pd.Series:
-    return values.where(values.isna(), values.astype(str).str.strip().str.upper())
+def revenue_entries(raw: Raw, as_of: date) -> pd.DataFrame:
+    """Recognised revenue as entries, one per invoice and one per refund, each in cents and on its own date.
 
-
-def recognised_invoices(raw: Raw, as_of: date) -> pd.DataFrame:
-    """One row per invoice of a staged account issued on or before the as-of date: product (its
-    subscription's), month, paid amount (when paid), refunded amount (refunds of a paid invoice on or before the
-    as-of date, at the invoice's rate when in its currency), recognised = paid - refunded, refused flag and the
-    product's catalogue margin (list_price - unit_cost) / list_price."""
+    Invoices: those of a staged account issued on or before the as-of date, whatever their status, on their
+    issue date; the money counts (paid_amount) only when the status is paid. Refunds: those of such a paid
+    invoice dated on or before the as-of date, on the refund date, for the refund's amount as staged (the
+    contract converts it at the refund date's rate, never at its invoice's). Every amount is rounded to the
+    cent on its own row. recognised_amount = paid_amount - refunded_amount. Each entry carries its invoice's
+    account, product (its subscription's) and the product's catalogue margin (list_price - unit_cost) /
+    list_price.
+    """
     as_of_ts = pd.Timestamp(as_of)
     invoices = raw["invoices"]
     invoices = invoices[
@@ -310,27 +316,42 @@ def recognised_invoices(raw: Raw, as_of: date) -> pd.DataFrame:
     products = raw["products"].set_index("product_id")
     margin = safe_ratio(products["list_price"] - products["unit_cost"], products["list_price"])
     invoices["gross_margin"] = lookup(invoices["product_id"], margin)
-    invoices["invoice_month"] = month_start(invoices["issued_on"])
-    invoices["is_paid"] = invoices["status"] == "paid"
-    invoices["is_refused"] = invoices["status"] == "refused"
-    invoices["paid_amount"] = invoices["amount"].where(invoices["is_paid"], 0.0)
-    invoice_rate = invoices["amount"] / invoices["original_amount"]
+    is_paid = invoices["status"] == "paid"
 
+    invoice_rows = pd.DataFrame(
+        {
+            "entry_type": "invoice",
+            "entry_id": invoices["invoice_id"],
+            "invoice_id": invoices["invoice_id"],
+            "booked_on": invoices["issued_on"],
+            "is_refused": invoices["status"] == "refused",
+            "paid_amount": round_money(invoices["amount"].where(is_paid, 0.0)),
+            "refunded_amount": 0.0,
+        }
+    )
     refunds = raw["refunds"]
-    refunds = refunds[refunds["refunded_on"] <= as_of_ts]
-    paid = invoices[invoices["is_paid"]].assign(invoice_rate=invoice_rate)
-    refunds = refunds.merge(
-        paid[["invoice_id", "original_currency", "invoice_rate"]].rename(
-            columns={"original_currency": "invoice_currency"}
-        ),
-        on="invoice_id",
-        how="inner",
+    refunds = refunds[
+        refunds["invoice_id"].isin(invoices.loc[is_paid, "invoice_id"]) & (refunds["refunded_on"] <= as_of_ts)
+    ]
+    refund_rows = pd.DataFrame(
+        {
+            "entry_type": "refund",
+            "entry_id": refunds["refund_id"],
+            "invoice_id": refunds["invoice_id"],
+            "booked_on": refunds["refunded_on"],
+            "is_refused": False,
+            "paid_amount": 0.0,
+            "refunded_amount": round_money(refunds["amount"]),
+        }
     )
-    same_currency = _code(refunds["original_currency"]) == _code(refunds["invoice_currency"])
-    refunds["reporting_amount"] = (refunds["original_amount"] * refunds["invoice_rate"]).where(
-        same_currency, refunds["amount"]
-    )
-    refunded = refunds.groupby("invoice_id")["reporting_amount"].sum()
-    invoices["refunded_amount"] = lookup(invoices["invoice_id"], refunded).fillna(0.0)
-    invoices["recognised_amount"] = invoices["paid_amount"] - invoices["refunded_amount"]
-    return invoices.reset_index(drop=True)
+    entries = pd.concat([invoice_rows, refund_rows], ignore_index=True)
+    of_invoice = invoices.set_index("invoice_id")
+    for column in ["account_id", "product_id", "gross_margin"]:
+        entries[column] = lookup(entries["invoice_id"], of_invoice[column])
+    entries["booked_on"] = pd.to_datetime(entries["booked_on"])
+    entries["booked_month"] = month_start(entries["booked_on"])
+    entries["paid_amount"] = entries["paid_amount"].astype(float)
+    entries["refunded_amount"] = entries["refunded_amount"].astype(float)
+    entries["is_refused"] = entries["is_refused"].astype(bool)
+    entries["recognised_amount"] = round_money(entries["paid_amount"] - entries["refunded_amount"])
+    return entries

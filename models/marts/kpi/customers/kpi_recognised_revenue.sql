@@ -1,7 +1,11 @@
+{#-
+    Invoices and refunds come from int_revenue_entries_booked (the one definition of recognised revenue):
+    each entry counts in the month it is booked in, and its amounts are cents, so the sums here are exact.
+-#}
 with
 
-invoices as (
-    select * from {{ ref('int_invoices_recognised') }}
+revenue_entries as (
+    select * from {{ ref('int_revenue_entries_booked') }}
 ),
 
 account_months as (
@@ -16,47 +20,50 @@ months as (
     select * from {{ ref('int_months_spined') }}
 ),
 
-invoice_products as (
+entry_products as (
     select
-        invoice_month as month_start,
+        booked_month as month_start,
         coalesce(product_id, 'none') as product_id,
+        case when entry_type = 'invoice' then 1 else 0 end as is_invoice,
         case when is_refused then 1 else 0 end as is_refused,
         paid_amount,
         refunded_amount,
         recognised_amount
-    from invoices
+    from revenue_entries
 ),
 
-invoice_segments as (
+entry_segments as (
     select
         month_start,
         'all' as product_id,
+        is_invoice,
         is_refused,
         paid_amount,
         refunded_amount,
         recognised_amount
-    from invoice_products
+    from entry_products
     union all
     select
         month_start,
         product_id,
+        is_invoice,
         is_refused,
         paid_amount,
         refunded_amount,
         recognised_amount
-    from invoice_products
+    from entry_products
 ),
 
 revenue as (
     select
         month_start,
         product_id,
-        count(*) as invoices,
+        sum(is_invoice) as invoices,
         sum(is_refused) as refused_invoices,
         sum(paid_amount) as paid_revenue,
         sum(refunded_amount) as refunded_amount,
         sum(recognised_amount) as recognised_revenue
-    from invoice_segments
+    from entry_segments
     group by
         month_start,
         product_id

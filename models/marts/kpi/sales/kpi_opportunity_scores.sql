@@ -55,7 +55,7 @@ segments as (
     select
         opportunity_type,
         {{ crm_kpi.median('cast(days_to_close as ' ~ crm_kpi.type_double() ~ ')') }} as typical_cycle_days,
-        {{ crm_kpi.median('amount') }} as typical_amount
+        {{ crm_kpi.median('cast(amount as ' ~ crm_kpi.type_double() ~ ')') }} as typical_amount
     from opportunities
     where is_won_by_as_of
     group by opportunity_type

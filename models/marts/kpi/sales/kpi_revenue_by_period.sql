@@ -8,16 +8,9 @@ periods as (
     select * from {{ ref('int_periods_spined') }}
 ),
 
-invoices as (
-    select * from {{ ref('stg_crm__invoices') }}
-),
-
-refunds as (
-    select * from {{ ref('stg_crm__refunds') }}
-),
-
-as_of_dates as (
-    select * from {{ ref('int_as_of_dates') }}
+{# Paid invoices and refunds: the one definition of recognised revenue (amounts in cents, booked on their own date). -#}
+revenue_entries as (
+    select * from {{ ref('int_revenue_entries_booked') }}
 ),
 
 won_deals as (
@@ -27,32 +20,6 @@ won_deals as (
         amount
     from opportunities
     where is_won_by_as_of
-),
-
-paid_invoices as (
-    select
-        invoices.invoice_id,
-        invoices.issued_on,
-        invoices.amount
-    from invoices
-    cross join as_of_dates
-    where
-        invoices.status = 'paid'
-        and invoices.issued_on <= as_of_dates.as_of_date
-),
-
-{# Refunds of paid invoices, in the period of the refund. -#}
-paid_refunds as (
-    select
-        refunds.refunded_on,
-        refunds.amount
-    from refunds
-    inner join invoices
-        on refunds.invoice_id = invoices.invoice_id
-    cross join as_of_dates
-    where
-        invoices.status = 'paid'
-        and refunds.refunded_on <= as_of_dates.as_of_date
 ),
 
 period_bookings as (
@@ -71,31 +38,18 @@ period_bookings as (
         periods.period_start
 ),
 
-period_invoices as (
+period_revenue as (
     select
         periods.period_type,
         periods.period_start,
-        sum(paid_invoices.amount) as paid_invoices
+        sum(revenue_entries.paid_amount) as paid_invoices,
+        sum(revenue_entries.refunded_amount) as refunds,
+        sum(revenue_entries.recognised_amount) as recognised_revenue
     from periods
-    inner join paid_invoices
+    inner join revenue_entries
         on
-            periods.period_start <= paid_invoices.issued_on
-            and periods.period_end >= paid_invoices.issued_on
-    group by
-        periods.period_type,
-        periods.period_start
-),
-
-period_refunds as (
-    select
-        periods.period_type,
-        periods.period_start,
-        sum(paid_refunds.amount) as refunds
-    from periods
-    inner join paid_refunds
-        on
-            periods.period_start <= paid_refunds.refunded_on
-            and periods.period_end >= paid_refunds.refunded_on
+            periods.period_start <= revenue_entries.booked_on
+            and periods.period_end >= revenue_entries.booked_on
     group by
         periods.period_type,
         periods.period_start
@@ -110,21 +64,18 @@ revenue as (
         periods.year_ago_period_start,
         {{ crm_kpi.money('coalesce(period_bookings.bookings, 0)') }} as bookings,
         coalesce(period_bookings.won_deals, 0) as won_deals,
-        {{ crm_kpi.money('coalesce(period_invoices.paid_invoices, 0)') }} as paid_invoices,
-        {{ crm_kpi.money('coalesce(period_refunds.refunds, 0)') }} as refunds
+        {{ crm_kpi.money('coalesce(period_revenue.paid_invoices, 0)') }} as paid_invoices,
+        {{ crm_kpi.money('coalesce(period_revenue.refunds, 0)') }} as refunds,
+        {{ crm_kpi.money('coalesce(period_revenue.recognised_revenue, 0)') }} as recognised_revenue
     from periods
     left join period_bookings
         on
             periods.period_type = period_bookings.period_type
             and periods.period_start = period_bookings.period_start
-    left join period_invoices
+    left join period_revenue
         on
-            periods.period_type = period_invoices.period_type
-            and periods.period_start = period_invoices.period_start
-    left join period_refunds
-        on
-            periods.period_type = period_refunds.period_type
-            and periods.period_start = period_refunds.period_start
+            periods.period_type = period_revenue.period_type
+            and periods.period_start = period_revenue.period_start
 ),
 
 {# The previous period and the year-ago period are rows of the same table: absent (null) before the first period. -#}
@@ -137,11 +88,11 @@ compared as (
         revenue.won_deals,
         revenue.paid_invoices,
         revenue.refunds,
-        revenue.paid_invoices - revenue.refunds as recognised_revenue,
+        revenue.recognised_revenue,
         previous_period.bookings as previous_period_bookings,
         year_ago.bookings as year_ago_bookings,
-        previous_period.paid_invoices - previous_period.refunds as previous_period_recognised_revenue,
-        year_ago.paid_invoices - year_ago.refunds as year_ago_recognised_revenue
+        previous_period.recognised_revenue as previous_period_recognised_revenue,
+        year_ago.recognised_revenue as year_ago_recognised_revenue
     from revenue
     left join revenue as previous_period
         on

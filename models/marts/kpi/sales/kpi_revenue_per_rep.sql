@@ -8,8 +8,15 @@ opportunities as (
     select * from {{ ref('int_opportunities_classified') }}
 ),
 
+{# Each quota row to the cent, as it is read: a period's quota is a sum of cents, the same over months and quarters. -#}
 quotas as (
-    select * from {{ ref('stg_crm__quotas') }}
+    select
+        quota_id,
+        user_id,
+        team_id,
+        month_start,
+        {{ crm_kpi.money('amount') }} as amount
+    from {{ ref('stg_crm__quotas') }}
 ),
 
 months as (
