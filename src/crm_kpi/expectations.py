@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from crm_kpi.manifest import RATIOS_TEST, Mart, is_identifier
+from crm_kpi.manifest import RATIOS_TEST, Mart, is_identifier, term_columns
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
@@ -129,11 +129,17 @@ def build_suite(mart: Mart) -> ExpectationSuite:
                     column_A=larger, column_B=smaller, or_equal=True, ignore_row_if="either_value_is_missing"
                 )
             )
+    not_null = set(mart.columns_tested("not_null"))
     for ratio_column, declared in mart.ratios.items() if mart.tests_named(RATIOS_TEST) else ():
         ratio, denominator = ratio_column, declared.denominator[0]
         if len(declared.denominator) == 1 and is_identifier(denominator) and not declared.rows:
             expectations.append(gxe.ExpectColumnValuesToBeNull(column=ratio, row_condition=Column(denominator) == 0))
-            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=ratio, row_condition=Column(denominator) > 0))
+            # Present where the denominator is above 0 only when its numerator can never be null.
+            numerator = {name for term in declared.numerator for name in term_columns(term)}
+            if numerator <= not_null:
+                expectations.append(
+                    gxe.ExpectColumnValuesToNotBeNull(column=ratio, row_condition=Column(denominator) > 0)
+                )
     # Passed to the constructor: suite.add_expectation needs an active data context (it saves the suite).
     return gx.ExpectationSuite(name=f"{mart.name}_suite", expectations=expectations)
 
