@@ -159,7 +159,8 @@ def campaign_events(raw: Raw, as_of: date) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     spend = raw["campaign_spend"]
     spend = spend[spend["campaign_id"].isin(campaign_ids) & (spend["spend_date"] <= pd.Timestamp(as_of))]
-    spend = spend.assign(month=month_start(spend["spend_date"]), spend=spend["amount"])
+    # A spend row's amount is rounded to the cent once (fct_campaign_spend.amount); every total sums those.
+    spend = spend.assign(month=month_start(spend["spend_date"]), spend=round_money(spend["amount"]))
 
     lifecycle = lead_lifecycle(raw, as_of)
     campaign_of_lead = first_touch_campaigns(raw, lifecycle)
