@@ -14,6 +14,7 @@ import pandas as pd
 
 from oracle.registry import mart
 from oracle.shared import (
+    as_month,
     closed_deals,
     end_of_day,
     first_data_date,
@@ -84,11 +85,19 @@ def revenue_per_rep(raw: Raw, as_of: date) -> pd.DataFrame:
     ].sum()
     per_month = per_month.rename(columns={"owner_user_id": "user_id", "close_month": "month"})
 
+    # A quota row's amount is rounded to the cent once; a month's quota sums those (as in kpi_quota_attainment).
     quotas = raw["quotas"].dropna(subset=["user_id"])
-    quotas = quotas.assign(month=month_start(quotas["month_start"]))
+    quotas = quotas.assign(month=month_start(quotas["month_start"]), amount=round_money(quotas["amount"]))
     quota = quotas.groupby(["user_id", "month"], as_index=False)["amount"].sum().rename(columns={"amount": "quota"})
 
-    rows = rep_months(raw, as_of, deals).merge(per_month, on=["user_id", "month"], how="left")
+    # Rows: the reps' months, and every month in which a user has a quota row (even after they left).
+    first, last = as_month(first_data_date(raw)), as_month(as_of)
+    quota_months = quota[(quota["month"] >= first) & (quota["month"] <= last)][["user_id", "month"]]
+    quota_months = quota_months.merge(raw["users"][["user_id", "full_name", "role"]], on="user_id", how="inner")
+    spine = pd.concat([rep_months(raw, as_of, deals), quota_months], ignore_index=True).drop_duplicates(
+        subset=["user_id", "month"]
+    )
+    rows = spine.merge(per_month, on=["user_id", "month"], how="left")
     rows = rows.merge(quota, on=["user_id", "month"], how="left")
     rows = rows.rename(columns={"full_name": "rep_name", "won": "won_deals", "lost": "lost_deals"})
     rows["won_deals"] = rows["won_deals"].fillna(0).astype("int64")
@@ -604,7 +613,9 @@ def quota_attainment(raw: Raw, as_of: date) -> pd.DataFrame:
     won = in_periods(won_deals(raw, as_of), "close_date", spine).reset_index(drop=True)
     won = won.join(credited_teams(raw, as_of, won["owner_user_id"], won["close_date"]))
 
+    # A quota row's amount is rounded to the cent once; every quota (rep, team, month, quarter) sums those.
     quotas = raw["quotas"].assign(month=lambda frame: month_start(frame["month_start"]))
+    quotas["amount"] = round_money(quotas["amount"])
     rep_months = quotas.dropna(subset=["user_id"]).groupby(["user_id", "month"], as_index=False)["amount"].sum()
     own_months = (
         quotas[quotas["team_id"].notna() & quotas["user_id"].isna()]
