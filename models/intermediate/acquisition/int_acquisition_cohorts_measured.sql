@@ -46,7 +46,7 @@ channel_spend as (
     select
         campaigns.channel as acquisition_channel,
         {{ crm_kpi.month_of('spend.spend_date') }} as cohort_month,
-        sum({{ crm_kpi.money('spend.amount') }}) as spend
+        cast(sum({{ crm_kpi.money('spend.amount') }}) as {{ crm_kpi.type_double() }}) as spend
     from spend
     inner join campaigns
         on spend.campaign_id = campaigns.campaign_id
