@@ -1,7 +1,9 @@
 {#-
     Reconciliation (M1/M2): per campaign and attribution rule, the spend in the campaign mart and
     summed over the campaign x month mart equal the spend in staging (campaigns in staging, spend on
-    or before the as-of date; the unattributed row has none). Half a cent of rounding per mart row.
+    or before the as-of date; the unattributed row has none), to the cent: a spend row's amount is
+    rounded to the cent once (fct_campaign_spend.amount) and every total sums those, so the marts
+    agree with each other and with the facts exactly, not within a rounding per row.
 -#}
 with
 
@@ -12,7 +14,7 @@ as_of_dates as (
 staging_spend as (
     select
         spend.campaign_id,
-        sum(spend.amount) as spend
+        sum({{ crm_kpi.money('spend.amount') }}) as spend
     from {{ ref('stg_crm__campaign_spend') }} as spend
     inner join {{ ref('stg_crm__campaigns') }} as campaigns
         on spend.campaign_id = campaigns.campaign_id
@@ -25,8 +27,7 @@ monthly_spend as (
     select
         campaign_id,
         attribution_rule,
-        sum(spend) as spend,
-        count(*) as mart_rows
+        sum(spend) as spend
     from {{ ref('kpi_campaign_cac_monthly') }}
     group by 1, 2
 ),
@@ -53,6 +54,5 @@ left join monthly_spend
         campaign_spend.campaign_id = monthly_spend.campaign_id
         and campaign_spend.attribution_rule = monthly_spend.attribution_rule
 where
-    abs(coalesce(staging_spend.spend, 0) - campaign_spend.spend) > 0.005
-    or abs(coalesce(staging_spend.spend, 0) - coalesce(monthly_spend.spend, 0))
-    > 0.005 * (coalesce(monthly_spend.mart_rows, 0) + 1)
+    abs(coalesce(staging_spend.spend, 0) - campaign_spend.spend) > 0.001
+    or abs(coalesce(staging_spend.spend, 0) - coalesce(monthly_spend.spend, 0)) > 0.001

@@ -2,7 +2,8 @@
     Reconciliation (C6): per cohort month, the spend of the all-channel rows of
     kpi_customer_lifetime_value equals the staged spend of staged campaigns in the month (on or before the
     as-of date), the channel rows sum to it, and the new customers (all channels) equal the accounts in
-    staging won for the first time that month (int_accounts_acquired). Half a cent per rounded row.
+    staging won for the first time that month (int_accounts_acquired). To the cent: a spend row's
+    amount is rounded to the cent once (fct_campaign_spend.amount) and every total sums those.
 -#}
 with
 
@@ -13,7 +14,7 @@ as_of_dates as (
 staging_spend as (
     select
         {{ crm_kpi.month_of('spend.spend_date') }} as cohort_month,
-        sum(spend.amount) as spend
+        sum({{ crm_kpi.money('spend.amount') }}) as spend
     from {{ ref('stg_crm__campaign_spend') }} as spend
     inner join {{ ref('stg_crm__campaigns') }} as campaigns
         on spend.campaign_id = campaigns.campaign_id
@@ -45,8 +46,7 @@ mart_channels as (
     select
         cohort_month,
         coalesce(sum(spend), 0) as spend,
-        sum(new_customers) as new_customers,
-        count(*) as mart_rows
+        sum(new_customers) as new_customers
     from {{ ref('kpi_customer_lifetime_value') }}
     where acquisition_channel <> 'all'
     group by cohort_month
@@ -78,7 +78,7 @@ left join mart_all
 left join mart_channels
     on months.cohort_month = mart_channels.cohort_month
 where
-    abs(coalesce(staging_spend.spend, 0) - coalesce(mart_all.spend, 0)) > 0.005
-    or abs(coalesce(mart_all.spend, 0) - coalesce(mart_channels.spend, 0)) > 0.005 * (coalesce(mart_channels.mart_rows, 0) + 1)
+    abs(coalesce(staging_spend.spend, 0) - coalesce(mart_all.spend, 0)) > 0.001
+    or abs(coalesce(mart_all.spend, 0) - coalesce(mart_channels.spend, 0)) > 0.001
     or coalesce(staging_customers.new_customers, 0) <> coalesce(mart_all.new_customers, 0)
     or coalesce(mart_all.new_customers, 0) <> coalesce(mart_channels.new_customers, 0)

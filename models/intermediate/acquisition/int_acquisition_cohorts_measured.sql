@@ -41,11 +41,12 @@ trailing_window as (
     from as_of_dates
 ),
 
+{# A spend row's amount is rounded to the cent once, as fct_campaign_spend holds it; every total is a sum of those. -#}
 channel_spend as (
     select
         campaigns.channel as acquisition_channel,
         {{ crm_kpi.month_of('spend.spend_date') }} as cohort_month,
-        sum(spend.amount) as spend
+        cast(sum({{ crm_kpi.money('spend.amount') }}) as {{ crm_kpi.type_double() }}) as spend
     from spend
     inner join campaigns
         on spend.campaign_id = campaigns.campaign_id

@@ -52,11 +52,12 @@ attribution_rules as (
     {%- endfor %}
 ),
 
+{# A spend row's amount is rounded to the cent once, as fct_campaign_spend holds it; every total is a sum of those. -#}
 spend_by_month as (
     select
         spend.campaign_id,
         {{ crm_kpi.month_of('spend.spend_date') }} as month_start,
-        sum(spend.amount) as spend
+        cast(sum({{ crm_kpi.money('spend.amount') }}) as {{ crm_kpi.type_double() }}) as spend
     from spend
     cross join as_of_dates
     where spend.spend_date <= as_of_dates.as_of_date

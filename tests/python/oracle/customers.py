@@ -312,8 +312,11 @@ def channel_costs(raw: Raw, as_of: date, customers: pd.DataFrame) -> pd.DataFram
     campaigns = raw["campaigns"].set_index("campaign_id")["channel"]
     spend = raw["campaign_spend"]
     spend = spend[spend["campaign_id"].isin(campaigns.index) & (spend["spend_date"] <= pd.Timestamp(as_of))]
+    # A spend row's amount is rounded to the cent once (fct_campaign_spend.amount); every total sums those.
     spend = spend.assign(
-        acquisition_channel=lookup(spend["campaign_id"], campaigns), cohort_month=month_start(spend["spend_date"])
+        acquisition_channel=lookup(spend["campaign_id"], campaigns),
+        cohort_month=month_start(spend["spend_date"]),
+        amount=round_money(spend["amount"]),
     )
     spend = spend.groupby(["acquisition_channel", "cohort_month"], as_index=False)["amount"].sum()
     won = customers[customers["is_won_customer"].astype(bool)].rename(columns={"acquisition_month": "cohort_month"})

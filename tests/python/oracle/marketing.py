@@ -159,7 +159,8 @@ def campaign_events(raw: Raw, as_of: date) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     spend = raw["campaign_spend"]
     spend = spend[spend["campaign_id"].isin(campaign_ids) & (spend["spend_date"] <= pd.Timestamp(as_of))]
-    spend = spend.assign(month=month_start(spend["spend_date"]), spend=spend["amount"])
+    # A spend row's amount is rounded to the cent once (fct_campaign_spend.amount); every total sums those.
+    spend = spend.assign(month=month_start(spend["spend_date"]), spend=round_money(spend["amount"]))
 
     lifecycle = lead_lifecycle(raw, as_of)
     campaign_of_lead = first_touch_campaigns(raw, lifecycle)
@@ -231,8 +232,9 @@ def campaign_cac(raw: Raw, as_of: date) -> pd.DataFrame:
     """kpi_campaign_cac: every staged campaign and the unattributed row, under every rule, totals to the as-of date."""
     if raw["campaigns"].empty:
         return pd.DataFrame(columns=CAC_COLUMNS)
-    events = campaign_events(raw, as_of)
-    totals = events.groupby(["campaign_id", "attribution_rule"], as_index=False)[MEASURES].sum()
+    # A campaign's totals are the sums of its months as kpi_campaign_cac_monthly publishes them (each rounded).
+    monthly = _campaign_measures(campaign_events(raw, as_of))
+    totals = monthly.groupby(["campaign_id", "attribution_rule"], as_index=False)[MEASURES].sum()
     keys = _names(raw).merge(pd.DataFrame({"attribution_rule": ATTRIBUTION_RULES}), how="cross")
     cac = keys.merge(totals, on=["campaign_id", "attribution_rule"], how="left")
     cac = _campaign_measures(cac)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from oracle.registry import mart
 from oracle.shared import (
+    as_month,
     closed_deals,
     end_of_day,
     first_data_date,
@@ -95,7 +96,14 @@ def revenue_per_rep(raw: Raw, as_of: date) -> pd.DataFrame:
     quotas = quotas.assign(month=month_start(quotas["month_start"]))
     quota = quotas.groupby(["user_id", "month"], as_index=False)["amount"].sum().rename(columns={"amount": "quota"})
 
-    rows = rep_months(raw, as_of, deals).merge(per_month, on=["user_id", "month"], how="left")
+    # Rows: the reps' months, and every month in which a user has a quota row (even after they left).
+    first, last = as_month(first_data_date(raw)), as_month(as_of)
+    quota_months = quota[(quota["month"] >= first) & (quota["month"] <= last)][["user_id", "month"]]
+    quota_months = quota_months.merge(raw["users"][["user_id", "full_name", "role"]], on="user_id", how="inner")
+    spine = pd.concat([rep_months(raw, as_of, deals), quota_months], ignore_index=True).drop_duplicates(
+        subset=["user_id", "month"]
+    )
+    rows = spine.merge(per_month, on=["user_id", "month"], how="left")
     rows = rows.merge(quota, on=["user_id", "month"], how="left")
     rows = rows.rename(columns={"full_name": "rep_name", "won": "won_deals", "lost": "lost_deals"})
     rows["won_deals"] = rows["won_deals"].fillna(0).astype("int64")

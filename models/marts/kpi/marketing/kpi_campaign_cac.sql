@@ -7,8 +7,10 @@ campaigns as (
     select * from {{ ref('stg_crm__campaigns') }}
 ),
 
+{# A campaign's totals are the sums of its months as kpi_campaign_cac_monthly publishes them (each rounded), so
+    the two marts agree to the cent and the millionth of a customer. -#}
 campaign_months as (
-    select * from {{ ref('int_campaign_months_measured') }}
+    select * from {{ ref('kpi_campaign_cac_monthly') }}
 ),
 
 attribution_rules as (
@@ -41,7 +43,7 @@ campaign_rules as (
 
 rule_totals as (
     select
-        coalesce(campaign_id, 'unattributed') as campaign_id,
+        campaign_id,
         attribution_rule,
         sum(spend) as spend,
         sum(leads) as leads,
@@ -50,7 +52,7 @@ rule_totals as (
         sum(attributed_revenue) as attributed_revenue
     from campaign_months
     group by
-        coalesce(campaign_id, 'unattributed'),
+        campaign_id,
         attribution_rule
 ),
 

@@ -60,11 +60,12 @@ won_deals as (
     where opportunities.is_won_by_as_of
 ),
 
+{# A quota row's amount is rounded to the cent once; every quota (rep, team, month, quarter, company) sums those. -#}
 rep_month_quotas as (
     select
         user_id,
         {{ crm_kpi.month_of('month_start') }} as month_start,
-        sum(amount) as quota
+        sum({{ crm_kpi.money('amount') }}) as quota
     from quotas
     where user_id is not null
     group by
@@ -76,7 +77,7 @@ team_own_month_quotas as (
     select
         team_id,
         {{ crm_kpi.month_of('month_start') }} as month_start,
-        sum(amount) as quota
+        sum({{ crm_kpi.money('amount') }}) as quota
     from quotas
     where team_id is not null and user_id is null
     group by

@@ -38,6 +38,19 @@ closed_deals as (
         close_month
 ),
 
+{# A quota row's amount is rounded to the cent once, as in kpi_quota_attainment; a month's quota sums those. -#}
+monthly_quotas as (
+    select
+        user_id,
+        {{ crm_kpi.month_of('month_start') }} as month_start,
+        sum({{ crm_kpi.money('amount') }}) as quota
+    from quotas
+    where user_id is not null
+    group by
+        user_id,
+        {{ crm_kpi.month_of('month_start') }}
+),
+
 reps as (
     select
         users.user_id,
@@ -62,6 +75,23 @@ employed_months as (
             and (reps.left_on >= months.month_start or reps.left_on is null)
 ),
 
+{# The reps, and the users with a quota row (a month with a quota is a row even after the user left). -#}
+rep_users as (
+    select
+        user_id,
+        full_name,
+        role
+    from reps
+    union
+    select
+        users.user_id,
+        users.full_name,
+        users.role
+    from users
+    inner join monthly_quotas
+        on users.user_id = monthly_quotas.user_id
+),
+
 rep_months as (
     select
         user_id,
@@ -72,34 +102,29 @@ rep_months as (
         user_id,
         month_start
     from closed_deals
-),
-
-monthly_quotas as (
+    union
     select
-        user_id,
-        {{ crm_kpi.month_of('month_start') }} as month_start,
-        sum(amount) as quota
-    from quotas
-    where user_id is not null
-    group by
-        user_id,
-        {{ crm_kpi.month_of('month_start') }}
+        monthly_quotas.user_id,
+        monthly_quotas.month_start
+    from monthly_quotas
+    inner join months
+        on monthly_quotas.month_start = months.month_start
 ),
 
 rep_month_measures as (
     select
         rep_months.user_id,
         rep_months.month_start,
-        reps.full_name as rep_name,
-        reps.role,
+        rep_users.full_name as rep_name,
+        rep_users.role,
         coalesce(closed_deals.bookings, 0) as bookings,
         coalesce(closed_deals.won_deals, 0) as won_deals,
         coalesce(closed_deals.lost_deals, 0) as lost_deals,
         coalesce(closed_deals.lost_amount, 0) as lost_amount,
         monthly_quotas.quota
     from rep_months
-    inner join reps
-        on rep_months.user_id = reps.user_id
+    inner join rep_users
+        on rep_months.user_id = rep_users.user_id
     left join closed_deals
         on
             rep_months.user_id = closed_deals.user_id
