@@ -991,3 +991,46 @@ def test_mf_is_not_installed_without_the_extra() -> None:
     assert "dbt-metricflow" not in (root / "requirements.lock").read_text(encoding="utf-8")
     assert "dbt-metricflow==" in (root / "requirements-dev.lock").read_text(encoding="utf-8")
     assert shutil.which("mf") or (Path(sys.executable).parent / "mf").exists()
+
+
+def test_ratio_metrics_read_the_marts_declared_terms(semantic_project: tuple[Path, dict[str, str]]) -> None:
+    """A MetricFlow ratio metric named as a KPI mart's declared ratio divides measures over exactly the columns
+    the declaration names (meta numerator / denominator), on that mart: one definition for both readers."""
+    import re
+
+    from crm_kpi import manifest
+
+    folder, _ = semantic_project
+    semantic = json.loads((folder / "target" / "semantic_manifest.json").read_text(encoding="utf-8"))
+    marts = {mart.name: mart for mart in manifest.kpi_marts(manifest.load(folder / "target" / "manifest.json"))}
+    measures = {
+        measure["name"]: (model["node_relation"]["alias"], measure.get("expr") or measure["name"])
+        for model in semantic["semantic_models"]
+        for measure in model["measures"]
+    }
+    simple = {m["name"]: m["type_params"]["measure"]["name"] for m in semantic["metrics"] if m["type"] == "simple"}
+    compared, differ = 0, []
+    for metric in (m for m in semantic["metrics"] if m["type"] == "ratio"):
+        numerator = simple.get(metric["type_params"]["numerator"]["name"])
+        denominator = simple.get(metric["type_params"]["denominator"]["name"])
+        if numerator not in measures or denominator not in measures:
+            continue
+        mart = marts.get(measures[numerator][0])
+        name = re.sub(r"_(month|quarter)_rows$", "", metric["name"])
+        column = mart.column(name) if mart is not None else None
+        if mart is None or column is None or column.ratio is None:
+            continue
+        keys = {*mart.grain, *mart.reading.grain_columns}
+
+        def read(expression: str, on: manifest.Mart = mart, skip: set[str] = keys) -> set[str]:
+            words = re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"'[^']*'", "", expression))
+            return {word for word in words if on.column(word) is not None and word not in skip}
+
+        declared = tuple({c for term in terms for c in manifest.term_columns(term)} for terms in
+                         (column.ratio.numerator, column.ratio.denominator))  # fmt: skip
+        used = (read(measures[numerator][1]), read(measures[denominator][1]))
+        compared += 1
+        if used != declared:
+            differ.append(f"{metric['name']}: measures read {used}, the mart declares {declared}")
+    assert compared >= 15, compared
+    assert not differ, differ
