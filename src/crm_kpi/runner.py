@@ -84,6 +84,12 @@ class BuildSettings:
             check_date(self.as_of_date, "the as-of date")
         if self.raw_format not in ("csv", "parquet"):
             raise ValueError(f"raw format {self.raw_format!r}: csv or parquet")
+        if any(quote in self.db_path.stem for quote in "'\""):
+            # dbt-duckdb names the database after the file's base name and writes it unescaped in SQL.
+            raise ValueError(
+                f"DuckDB file name {self.db_path.name!r}: dbt-duckdb names the database after it and cannot "
+                "quote a quote in it; choose a name without quotes (the folder may have any name)"
+            )
         if not re.fullmatch(r"[a-z0-9_]*", self.schema_prefix):
             raise ValueError(f"schema prefix {self.schema_prefix!r}: lower-case letters, digits and underscores")
 
