@@ -60,7 +60,7 @@ class BuildSettings:
     raw_format: str = "csv"
     target: str = "duckdb"
     as_of_date: str | None = None
-    extra_vars: dict[str, str] = field(default_factory=dict)
+    extra_vars: dict[str, Any] = field(default_factory=dict)
     quiet: bool = False
     # DuckDB's memory_limit (e.g. "4GB"); None: the profile's default.
     memory_limit: str | None = None
@@ -124,7 +124,7 @@ class BuildSettings:
     def kpi_marts(self) -> list[manifest.Mart]:
         return [mart for mart in self.marts() if mart.is_kpi]
 
-    def dbt_vars(self) -> dict[str, str]:
+    def dbt_vars(self) -> dict[str, Any]:
         dbt_vars = dict(self.extra_vars)
         if self.as_of_date:
             dbt_vars["as_of_date"] = self.as_of_date

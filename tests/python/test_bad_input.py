@@ -10,6 +10,7 @@ reasons the run names.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
@@ -462,5 +463,80 @@ def test_vars_that_reach_sql_are_validated_by_dbt_too(tmp_path: Path) -> None:
     settings = runner.BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"reporting_currency": "US'D"}
     )
-    with pytest.raises(runner.DbtFailed, match="var reporting_currency = US'D is not valid"):
+    with pytest.raises(runner.DbtFailed, match="var reporting_currency = \"US'D\" is not valid"):
         runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
+
+
+# Every user var with a value that Jinja's `| int` or `| float` would have read as 0 or pasted into SQL: named
+# at once by a plain dbt command (validate_vars, on-run-start), each with what it should hold.
+BAD_VARS: dict[str, object] = {
+    "enps_min_responses": "three",
+    "attribution_window_days": "90 or 1 = 1",
+    "clv_trailing_months": "12) union select 1 --",
+    "follow_up_days": "2; drop table marts.fct_leads",
+    "opportunity_score_stale_after_days": "(select count(*) from read_text('/etc/hostname'))",
+    "campaign_overhead_rate": -0.5,
+    "fiscal_year_start_month": 13,
+    "incremental_lookback_days": 2.5,
+    "opportunity_score_weights": {"stage": "x", "amount": 0.15, "age": 0.2, "activity": 0.2, "fit": 0.1},
+}
+BAD_VAR_MESSAGES = (
+    'var enps_min_responses = "three" is not valid: expected a whole number of respondents, at least 2 '
+    "(fewer would let a score name a person)",
+    'var attribution_window_days = "90 or 1 = 1" is not valid: expected a whole number of days, 0 to 36500',
+    'var clv_trailing_months = "12) union select 1 --" is not valid: expected a whole number of months, 1 to 1200',
+    'var follow_up_days = "2; drop table marts.fct_leads" is not valid: expected a number of days, 0 to 36500',
+    "var opportunity_score_stale_after_days = \"(select count(*) from read_text('/etc/hostname'))\" is not valid: "
+    "expected a whole number of days, 1 to 36500",
+    "var campaign_overhead_rate = -0.5 is not valid: expected a fraction of spend, 0 to 100",
+    "var fiscal_year_start_month = 13 is not valid: expected a month number 1-12 (out of range)",
+    "var incremental_lookback_days = 2.5 is not valid: expected a whole number of days, 0 to 36500",
+    "var opportunity_score_weights = {'stage': 'x', 'amount': 0.15, 'age': 0.2, 'activity': 0.2, 'fit': 0.1} is not "
+    "valid: expected a mapping of stage, amount, age, activity and fit to non-negative numbers, at least one "
+    "positive (weight stage is not a non-negative number)",
+)
+
+
+@pytest.mark.slow
+def test_every_bad_var_is_named_at_once_by_a_plain_dbt_command(tmp_path: Path) -> None:
+    settings = runner.BuildSettings(
+        db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars=dict(BAD_VARS)
+    )
+    with pytest.raises(runner.DbtFailed) as failed:
+        runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
+    message = " ".join(str(failed.value).split())
+    for expected in BAD_VAR_MESSAGES:
+        assert expected in message
+    assert not (tmp_path / "w.duckdb").exists() or runner.query(
+        settings, "select count(*) from information_schema.tables where table_name = 'stg_crm__stages'"
+    ) == [(0,)]
+
+
+@pytest.mark.slow
+def test_a_var_is_checked_where_it_is_read_too(tmp_path: Path) -> None:
+    """The accessor every model reads a var through refuses a bad value itself (run-operation runs no
+    on-run-start hook), and no model, macro or test reads a user var any other way."""
+    settings = runner.BuildSettings(
+        db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"enps_min_responses": 1}
+    )
+    with pytest.raises(runner.DbtFailed) as failed:
+        runner.run_dbt(settings, ["run-operation", "checked_var", "--args", '{"name": "enps_min_responses"}'])
+    assert (
+        "var enps_min_responses = 1 is not valid: expected a whole number of respondents, at least 2 (fewer would "
+        "let a score name a person) (out of range)" in " ".join(str(failed.value).split())
+    )
+
+
+def test_no_sql_reads_a_user_var_but_through_checked_var() -> None:
+    rules = (project_root() / "macros" / "staging" / "validate_vars.sql").read_text(encoding="utf-8")
+    names = re.findall(r"^ {8}'(\w+)': \{'kind'", rules, flags=re.MULTILINE)
+    assert "enps_min_responses" in names and len(names) == 15
+    reads = re.compile(r"""\bvar\(\s*['"](""" + "|".join(names) + r""")['"]""")
+    found = [
+        f"{path.relative_to(project_root())}: {match.group(0)}"
+        for folder in ("models", "macros", "tests", "analyses")
+        for path in sorted((project_root() / folder).rglob("*.sql"))
+        if path.name != "validate_vars.sql"
+        for match in reads.finditer(re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.DOTALL))
+    ]
+    assert found == []
