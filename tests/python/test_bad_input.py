@@ -445,6 +445,23 @@ def test_an_as_of_date_before_the_data_gives_empty_kpis_and_says_why(tmp_path: P
     }
 
 
+@pytest.mark.slow
+def test_the_last_plausible_as_of_date_builds_and_the_spines_reach_it(tmp_path: Path) -> None:
+    """The date spines span the plausible window (1990-2099 by default), not 20000 days from the first data
+    date (which stopped in 2079): every data test passes and each spine ends where it should."""
+    raw = _copy_required(tmp_path)
+    settings = runner.BuildSettings(
+        db_path=tmp_path / "w.duckdb", raw_path=raw, as_of_date="2099-12-31", artifacts_dir=tmp_path, quiet=True
+    )
+    runner.build(settings)
+    assert runner.query(
+        settings,
+        "select (select max(date_day) from intermediate.int_dates_spined), "
+        "(select max(month_start) from intermediate.int_months_spined), "
+        "(select min(date_day) from marts.dim_dates), (select max(date_day) from marts.dim_dates)",
+    ) == [(date(2099, 12, 31), date(2099, 12, 1), date(2025, 1, 1), date(2099, 12, 31))]
+
+
 @pytest.mark.parametrize(
     ("as_of", "message"),
     [
