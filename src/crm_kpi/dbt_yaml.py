@@ -40,8 +40,9 @@ EXTRA_STAGING_COLUMNS = {
     "leads": (
         (
             "lead_person_key",
-            "Hash of the trimmed, lower-cased email (of the lead id when no email):"
-            " the only PII-derived key allowed past staging.",
+            "Salted hash of the lower-cased email (of the lead id when no email; the secret salt is"
+            " CRM_KPI_PII_SALT): the only PII-derived key allowed past staging, which an address alone"
+            " cannot find.",
         ),
     ),
     "exchange_rates": (
@@ -99,6 +100,8 @@ def _column_yaml(column: Column) -> list[str]:
         lines[-1] += ", ".join(f"{value}: [{low}, {high}]" for value, low, high in ranges) + "}}"
     if column.exclusive_minimum:
         lines.append("              exclusive_minimum: true")
+    if column.pii:
+        lines.append("              pii: true")
     if column.check_reason:
         lines.append(f"              check_reason: {_q(column.check_reason)}")
     if column.reference_reasons:

@@ -359,7 +359,9 @@ def create_bi_role(connection: Any, role: str, password: str | None) -> None:
     """Create (or update) the read-only BI role: it may read the tables of `marts` and nothing else.
 
     The role owns nothing and gets no other privilege: no usage on raw, staging, intermediate or audit,
-    and `create` on the public schema is revoked from it. Each publish grants it the new marts again."""
+    `create` on the public schema is revoked from it, and so is `temporary` on the database (PostgreSQL
+    grants TEMP to PUBLIC: it is revoked from PUBLIC and granted back to the user that builds, so that the
+    BI role cannot create temporary tables). Each publish grants it the new marts again."""
     from psycopg2 import sql
 
     role_id = sql.Identifier(role)
@@ -372,7 +374,11 @@ def create_bi_role(connection: Any, role: str, password: str | None) -> None:
         cursor.execute("select current_database()")
         database = cursor.fetchone()
         if database:
-            cursor.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database[0]), role_id))
+            database_id = sql.Identifier(database[0])
+            cursor.execute(sql.SQL("grant connect on database {} to {}").format(database_id, role_id))
+            cursor.execute(sql.SQL("revoke temporary on database {} from public").format(database_id))
+            cursor.execute(sql.SQL("revoke temporary on database {} from {}").format(database_id, role_id))
+            cursor.execute(sql.SQL("grant temporary on database {} to current_user").format(database_id))
         cursor.execute("select 1 from pg_namespace where nspname = 'marts'")
         if cursor.fetchone():
             grant_marts(cursor, role)

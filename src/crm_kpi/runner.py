@@ -110,6 +110,7 @@ class BuildSettings:
         }
         if self.memory_limit:
             env["CRM_KPI_DUCKDB_MEMORY_LIMIT"] = self.memory_limit
+        env["CRM_KPI_PII_SALT"] = pii_salt(self.db_path)
         return env
 
     @property
@@ -131,6 +132,41 @@ class BuildSettings:
         if self.schema_prefix:
             dbt_vars["schema_prefix"] = self.schema_prefix
         return dbt_vars
+
+
+PII_SALT_SUFFIX = ".pii_salt"
+
+
+def pii_salt_path(db_path: Path) -> Path:
+    """Where the salt of lead_person_key is kept when CRM_KPI_PII_SALT is unset: beside the published
+    warehouse (a candidate in `<db>.build/` uses its published file's), so every build of it shares one."""
+    if db_path.parent.name == db_path.name + ".build":
+        db_path = db_path.parent.parent / db_path.name
+    return db_path.with_name(db_path.name + PII_SALT_SUFFIX)
+
+
+def pii_salt(db_path: Path) -> str:
+    """The secret salt of lead_person_key: $CRM_KPI_PII_SALT, else the salt kept beside the warehouse,
+    created at random (readable by its owner only) at the first build."""
+    import secrets
+
+    salt = os.environ.get("CRM_KPI_PII_SALT", "")
+    if salt:
+        if len(salt) < 16:
+            raise ValueError("CRM_KPI_PII_SALT (the secret salt of lead_person_key) must hold at least 16 characters")
+        return salt
+    path = pii_salt_path(db_path)
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another build made it meanwhile
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(salt + "\n")
+    return salt
 
 
 def check_date(value: str, what: str) -> str:

@@ -10,6 +10,7 @@ reasons the run names.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -188,6 +189,19 @@ def _mutate(raw: Path) -> dict[str, dict[str, object]]:
             index for index, row in enumerate(opportunities.rows, 1) if row["account_id"] == gone["account_id"]
         ],
     }
+    # A lead's two rows of one version that differ in the email: both quarantined on the email, whose raw
+    # value the audit report masks (personal data).
+    person = leads.single(
+        "lead_id", lambda row: row["is_deleted"] == "false" and row["email"].isascii() and "@" in row["email"]
+    )
+    cases["pii"] = {
+        "id": person["lead_id"],
+        "emails": [person["email"], "other." + person["email"]],
+        "rows": [
+            leads.number("lead_id", person["lead_id"]),
+            leads.append({**person, "email": "other." + person["email"]}),
+        ],
+    }
     # A row with a missing key can still be found: its row number.
     cases["null_key"] = {"row": leads.append({**lead, "lead_id": ""})}
     for table in tables.values():
@@ -342,6 +356,52 @@ def test_soft_deleted_records_that_others_point_to(mutated: Mutated) -> None:
 
 
 @pytest.mark.slow
+def test_a_quarantined_value_of_personal_data_is_masked_in_the_audit_schema(mutated: Mutated) -> None:
+    case = mutated.cases["pii"]
+    reason = "conflicting duplicate: 2 rows with the same lead_id and updated_at differ in email"
+    for row in case["rows"]:  # type: ignore[attr-defined]
+        assert mutated.quarantined("leads", row) == (case["id"], "email", "(masked: personal data)", reason)
+    for email in case["emails"]:  # type: ignore[attr-defined]
+        assert mutated.rows(
+            "select count(*) from audit.audit_crm__quarantined_rows "
+            f"where strpos(lower(raw_value), lower('{email}')) > 0"
+        ) == [(0,)]
+    # Staging keeps the value, for the lead's own record.
+    assert mutated.rows(
+        f"select quarantine_value from staging.base_crm__leads where source_row_number = {case['rows'][0]}"  # type: ignore[index]
+    ) == [(case["emails"][0],)]  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_lead_person_key_is_salted_with_a_secret_kept_beside_the_warehouse(mutated: Mutated) -> None:
+    path = runner.pii_salt_path(mutated.warehouse.db_path)
+    salt = path.read_text(encoding="utf-8").strip()
+    assert len(salt) == 64 and path.stat().st_mode & 0o777 == 0o600
+    email, key = mutated.rows(
+        "select email, lead_person_key from staging.stg_crm__leads where email is not null order by lead_id limit 1"
+    )[0]
+    assert key == hashlib.md5((salt + str(email).lower()).encode()).hexdigest()
+    assert key != hashlib.md5(str(email).lower().encode()).hexdigest()
+    assert mutated.rows(f"select count(*) from marts.fct_leads where lead_person_key = '{key}'") == [(1,)]
+
+
+def test_the_salt_comes_from_the_environment_and_must_be_long_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_KPI_PII_SALT", "a secret of the company")
+    assert runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"] == (
+        "a secret of the company"
+    )
+    assert not runner.pii_salt_path(tmp_path / "w.duckdb").exists()
+    monkeypatch.setenv("CRM_KPI_PII_SALT", "short")
+    with pytest.raises(ValueError, match="CRM_KPI_PII_SALT .* must hold at least 16 characters"):
+        runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()
+    monkeypatch.delenv("CRM_KPI_PII_SALT")
+    candidate = runner.BuildSettings(db_path=tmp_path / "w.duckdb.build" / "w.duckdb").environment()
+    assert candidate["CRM_KPI_PII_SALT"] == (tmp_path / "w.duckdb.pii_salt").read_text(encoding="utf-8").strip()
+
+
+@pytest.mark.slow
 def test_a_row_with_a_missing_key_is_found_by_its_row_number(mutated: Mutated) -> None:
     found = mutated.quarantined("leads", mutated.cases["null_key"]["row"])
     assert found == ("", "lead_id", None, "missing required value")
@@ -480,7 +540,7 @@ def test_vars_that_reach_sql_are_validated_by_dbt_too(tmp_path: Path) -> None:
     settings = runner.BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"reporting_currency": "US'D"}
     )
-    with pytest.raises(runner.DbtFailed, match="var reporting_currency = \"US'D\" is not valid"):
+    with pytest.raises(runner.DbtFailed, match='var reporting_currency = "US\'D" is not valid'):
         runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
 
 
