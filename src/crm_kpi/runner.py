@@ -302,8 +302,9 @@ def build(settings: BuildSettings, say: Callable[[str], None] | None = None) -> 
         if settings.full_refresh or not unbalanced:
             raise
         (say or _progress)(
-            "the row accounting does not balance after the incremental build (the export changed before "
-            "the lookback window): rebuilding from scratch"
+            "the row accounting does not balance after the incremental build, or the rows before the lookback "
+            "window are not the same rows as the last run's (the export changed before the window): rebuilding "
+            "from scratch"
         )
         outcomes.append(run_dbt(settings, ["build", *excluded, "--full-refresh"]))
     return outcomes
