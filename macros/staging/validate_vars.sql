@@ -24,6 +24,10 @@
         'enps_min_responses': {'kind': 'whole', 'min': 2, 'max': 1000000, 'meaning': 'a whole number of respondents, at least 2 (fewer would let a score name a person)'},
         'campaign_overhead_rate': {'kind': 'number', 'min': 0, 'max': 100, 'meaning': 'a fraction of spend, 0 to 100'},
         'fiscal_year_start_month': {'kind': 'whole', 'min': 1, 'max': 12, 'meaning': 'a month number 1-12'},
+        'publish_max_quarantine_share': {'kind': 'number', 'min': 0, 'max': 1, 'meaning': 'a share 0-1 of a raw table\'s rows'},
+        'publish_max_row_change': {'kind': 'number', 'min': 0, 'max': 1000000000, 'meaning': 'a relative change, 0 or more'},
+        'publish_max_kpi_change': {'kind': 'number', 'min': 0, 'max': 1000000000, 'meaning': 'a relative change, 0 or more'},
+        'publish_guard_min_rows': {'kind': 'whole', 'min': 0, 'max': 1000000000, 'meaning': 'a whole number of rows'},
         'opportunity_score_weights': {'kind': 'weights', 'keys': ['stage', 'amount', 'age', 'activity', 'fit'], 'meaning': 'a mapping of stage, amount, age, activity and fit to non-negative numbers, at least one positive'},
     }) }}
 {%- endmacro %}

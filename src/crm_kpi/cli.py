@@ -50,6 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             as_of_date=args.as_of,
             full_refresh=args.full_refresh,
             unit_tests=args.unit_tests,
+            accept_changes=args.accept_changes,
         )
         result = job.run(settings, _log)
     except (ValueError, job.JobFailed, publish.RunLocked, publish.PublishError, runner.DbtFailed) as error:
@@ -319,6 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", help="DuckDB file to build (default: warehouse/crm_kpi.duckdb)")
     run.add_argument("--as-of", help="reporting date YYYY-MM-DD (default: the last date in the data)")
     run.add_argument("--full-refresh", action="store_true", help="rebuild the incremental event facts from scratch")
+    run.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="publish even when the publish guard finds a quarantine share, or a change of a mart's rows or of a "
+        "headline figure against the published build, past its threshold (the vars publish_max_*)",
+    )
     run.add_argument(
         "--unit-tests",
         action="store_true",

@@ -74,6 +74,8 @@ class BuildSettings:
     # Run the dbt unit tests in the build. The test suite's builds do (CI); the main job does not, as
     # dbt recommends for production: their inputs are fixed rows, so they prove the code, not the data.
     unit_tests: bool = True
+    # Publish even when the publish guard finds a figure past its threshold (crm_kpi.guard).
+    accept_changes: bool = False
     # Run the data tests in the build (False: models only, for an engine whose marts are compared with a
     # tested build's, as the test suite's Spark build is).
     data_tests: bool = True

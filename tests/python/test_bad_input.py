@@ -613,7 +613,7 @@ def test_a_var_is_checked_where_it_is_read_too(tmp_path: Path) -> None:
 def test_no_sql_reads_a_user_var_but_through_checked_var() -> None:
     rules = (project_root() / "macros" / "staging" / "validate_vars.sql").read_text(encoding="utf-8")
     names = re.findall(r"^ {8}'(\w+)': \{'kind'", rules, flags=re.MULTILINE)
-    assert "enps_min_responses" in names and len(names) == 15
+    assert "enps_min_responses" in names and len(names) == 19
     reads = re.compile(r"""\bvar\(\s*['"](""" + "|".join(names) + r""")['"]""")
     found = [
         f"{path.relative_to(project_root())}: {match.group(0)}"
