@@ -205,6 +205,94 @@ def test_a_platform_that_refuses_to_replace_an_open_file_keeps_the_build_aside(
     assert not publish.build_dir(db_path).exists()
 
 
+# ------------------------------------------------------------------------------- read-write sessions, WAL
+
+SESSION = (
+    "import duckdb, os, sys\n"
+    "connection = duckdb.connect(sys.argv[1])\n"
+    "print('open', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "connection.execute('create table main.scratch as select 1 as x')\n"
+    "print('wrote', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "os._exit(9)\n"
+)
+
+
+def _session(db_path: Path) -> subprocess.Popen[str]:
+    """A read-write DuckDB session on the file (as a BI tool or a shell opened without read_only)."""
+    session = subprocess.Popen(
+        [sys.executable, "-c", SESSION, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert session.stdout is not None and session.stdout.readline().strip() == "open"
+    return session
+
+
+def _step(session: subprocess.Popen[str], expect: str | None) -> None:
+    assert session.stdin is not None and session.stdout is not None
+    session.stdin.write("go\n")
+    session.stdin.flush()
+    if expect:
+        assert session.stdout.readline().strip() == expect
+
+
+def test_a_writer_only_is_seen_by_the_probe(published: tuple[Path, tuple[str, int]]) -> None:
+    db_path, _ = published
+    assert not publish.held_by_writer(db_path)
+    with duckdb.connect(str(db_path), read_only=True):
+        assert not publish.held_by_writer(db_path), "a reader in this process"
+    session = _session(db_path)
+    try:
+        assert publish.held_by_writer(db_path)
+    finally:
+        session.kill()
+        session.wait()
+    assert not publish.held_by_writer(db_path)
+
+
+def test_a_read_write_session_opened_during_a_run_stops_the_publish_and_doctor_repairs_its_wal(
+    published: tuple[Path, tuple[str, int]], tmp_path: Path
+) -> None:
+    """A session opens the published file read-write while the run builds: the run does not publish (its
+    later writes would go to a WAL the new file replays), names it, and keeps the validated build. The
+    session writes and dies: its WAL, held by no process, is named as such (not as a writer) by the run,
+    `crm-kpi publish` and `crm-kpi doctor`; `doctor --repair` moves it aside, and the build is published."""
+    db_path, before = published
+    sessions: list[subprocess.Popen[str]] = []
+    real_mark = publish.mark_validated
+
+    def mark_then_open(path: Path) -> None:
+        real_mark(path)
+        sessions.append(_session(db_path))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(publish, "mark_validated", mark_then_open)
+        with pytest.raises(publish.PublishError) as refused:
+            job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
+    session = sessions[0]
+    assert str(refused.value) == (
+        f"{db_path} is open for writing by another process (a read-write DuckDB session: BI tools and shells "
+        f"should open it read-only): close it; the validated build is kept in {publish.build_dir(db_path)}: "
+        "then run `crm-kpi publish`"
+    )
+    _step(session, "wrote")
+    _step(session, None)
+    session.wait()
+    wal = publish.wal_of(db_path)
+    assert wal.exists() and not publish.held_by_writer(db_path)
+    assert cli.main(["publish", "--db", str(db_path)]) == 1
+    with pytest.raises(publish.PublishError, match=r"has a write-ahead log beside it .* that no process holds"):
+        publish.check_no_writer(db_path)
+    assert cli.main(["doctor", "--db", str(db_path)]) == 1
+    assert wal.exists(), "doctor without --repair changes nothing"
+    healthy, found = publish.doctor(db_path, repair=True)
+    assert healthy and found[1].startswith(f"moved aside to {wal.name}.stale-") and found[2] == f"{db_path} opens"
+    assert not wal.exists() and len(list(db_path.parent.glob(f"{wal.name}.stale-*"))) == 1
+    assert cli.main(["doctor", "--db", str(db_path)]) == 0
+    assert cli.main(["publish", "--db", str(db_path)]) == 0
+    assert _state(db_path)[1] == 3 and _state(db_path) != before
+
+
 # ------------------------------------------------------------------------------------------ publish guard
 
 
