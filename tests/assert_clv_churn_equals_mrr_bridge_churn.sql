@@ -19,7 +19,7 @@ bridge as (
     where
         movements.period_type = 'month'
         and movements.breakdown = 'total'
-        and movements.period_start > cast({{ dbt.dateadd('month', 0 - var('clv_trailing_months') | int, 'as_of_dates.as_of_month') }} as date)
+        and movements.period_start > cast({{ dbt.dateadd('month', 0 - crm_kpi.checked_var('clv_trailing_months'), 'as_of_dates.as_of_month') }} as date)
         and movements.period_start <= as_of_dates.as_of_month
 ),
 

@@ -53,7 +53,10 @@
 
 {# The window start of both kinds of incremental model: `latest` (a SQL expression) minus the lookback. #}
 {% macro lookback_start(latest, lookback_days=none) -%}
-    {%- set days = lookback_days if lookback_days is not none else var('incremental_lookback_days') -%}
+    {%- set days = (lookback_days if lookback_days is not none else crm_kpi.checked_var('incremental_lookback_days')) | string -%}
+    {%- if not modules.re.match('^[0-9]{1,5}$', days) -%}
+        {{ exceptions.raise_compiler_error("lookback of " ~ this ~ " = " ~ days ~ " is not a whole number of days (vars incremental_lookback_days, incremental_lookback_days_invoices)") }}
+    {%- endif -%}
     {{ dbt.dateadd('day', -1 * (days | int), latest) }}
 {%- endmacro %}
 

@@ -76,7 +76,7 @@
         {%- endif -%}
         {%- if column.data_type in ('date', 'timestamp') -%}
             {%- set day = 'cast(' ~ value ~ ' as date)' -%}
-            {%- do failures.append({'column': column.name, 'condition': day ~ ' < ' ~ earliest ~ ' or ' ~ day ~ ' > ' ~ latest, 'reason': "'outside the plausible dates (" ~ var('earliest_plausible_date') ~ " to " ~ var('latest_plausible_date') ~ ", vars earliest_plausible_date and latest_plausible_date)'"}) -%}
+            {%- do failures.append({'column': column.name, 'condition': day ~ ' < ' ~ earliest ~ ' or ' ~ day ~ ' > ' ~ latest, 'reason': "'outside the plausible dates (" ~ crm_kpi.checked_var('earliest_plausible_date') ~ " to " ~ crm_kpi.checked_var('latest_plausible_date') ~ ", vars earliest_plausible_date and latest_plausible_date)'"}) -%}
         {%- endif -%}
         {%- if column.name in money_columns -%}
             {%- do converted_names.extend([column.name, 'original_' ~ column.name]) -%}
@@ -187,10 +187,10 @@ converted as (
             valid_to,
             rate_to_reporting
         from exchange_rates
-        where currency <> '{{ var("reporting_currency") | upper }}'
+        where currency <> '{{ crm_kpi.checked_var("reporting_currency") | upper }}'
         union all
         select
-            '{{ var("reporting_currency") | upper }}' as currency,
+            '{{ crm_kpi.checked_var("reporting_currency") | upper }}' as currency,
             cast('1900-01-01' as date) as valid_from,
             cast('9999-12-31' as date) as valid_to,
             1.0 as rate_to_reporting
@@ -217,7 +217,7 @@ checked as (
             when converted.parse_failure_column is not null then converted.parse_failure_reason
         {%- for spec in money %}
             when converted.{{ spec.amount[0] }} is null and converted.original_{{ spec.amount[0] }} is not null
-                then 'no exchange rate to {{ var("reporting_currency") }} on or before the event date'
+                then 'no exchange rate to {{ crm_kpi.checked_var("reporting_currency") }} on or before the event date'
         {%- endfor %}
         {%- for check in checks %}
             when {{ check.condition }} then '{{ check.reason }}'

@@ -4,7 +4,7 @@
     Set the var `schema_prefix` to keep several builds apart in one database (the tests do).
 #}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {%- set prefix = var('schema_prefix', '') -%}
+    {%- set prefix = crm_kpi.checked_var('schema_prefix') -%}
     {%- if custom_schema_name is none -%}
         {{ prefix ~ target.schema }}
     {%- else -%}

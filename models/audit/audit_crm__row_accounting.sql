@@ -9,7 +9,9 @@
         quarantined rows with a quarantine_reason + rows of an event that lost a conflict
     After an incremental build, the event tables' staging models hold what they held plus the records
     of the lookback window: an event added, removed or changed before the window (an export that is
-    not append-only) unbalances the count, the test fails, and `crm-kpi run` rebuilds from scratch.
+    not append-only) unbalances the count, or, when the counts still balance (one old row gone, another
+    come), changes the fingerprint of the rows before the window (audit_crm__event_fingerprints): the
+    test fails, and `crm-kpi run` rebuilds from scratch.
     The valid rows are grouped by record (record_id: the key as parsed, so equivalent spellings of
     one key are one record) once per table; superseded and deleted both come from that one pass.
 -#}
@@ -66,7 +68,16 @@ counted_{{ table_name }} as (
             select count(*)
             from {{ ref('base_crm__' ~ table_name) }} as base_rows
             where base_rows.quarantine_reason is not null
-        ) + conflicts_{{ table_name }}.conflict_rows as quarantined_rows
+        ) + conflicts_{{ table_name }}.conflict_rows as quarantined_rows,
+        {%- if table_name in events %}
+        (
+            select fingerprints.is_unchanged_before_window
+            from {{ ref('audit_crm__event_fingerprints') }} as fingerprints
+            where fingerprints.table_name = '{{ table_name }}'
+        ) as is_unchanged_before_window
+        {%- else %}
+        true as is_unchanged_before_window
+        {%- endif %}
     from tallied_{{ table_name }}
     cross join conflicts_{{ table_name }}
 ),
@@ -90,5 +101,6 @@ select
     superseded_rows,
     deleted_records,
     quarantined_rows,
-    file_rows = staged_rows + superseded_rows + deleted_records + quarantined_rows as is_balanced
+    file_rows = staged_rows + superseded_rows + deleted_records + quarantined_rows as is_balanced,
+    is_unchanged_before_window
 from final

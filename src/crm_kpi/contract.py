@@ -41,6 +41,10 @@ class Column:
     exclusive_minimum: bool = False
     # A key of another raw table (its single-column primary key): see REFERENCES_RULE below.
     references: str | None = None
+    # Personal data of a lead (a person outside the company): it stops at staging. Staging hashes the
+    # email into the salted lead_person_key, and the quarantine report (schema audit, which BI may read)
+    # masks the raw value of such a column.
+    pii: bool = False
 
     @property
     def check_reason(self) -> str | None:
@@ -297,10 +301,10 @@ TABLES: tuple[Table, ...] = (
             _c("region", STRING, "Region of the lead."),
             _c("country", STRING, "ISO 3166 alpha-2 country code."),
             _c("company", STRING, "Company name (any script).", nullable=True),
-            _c("first_name", STRING, "PII: first name; hashed after staging.", nullable=True),
-            _c("last_name", STRING, "PII: last name; hashed after staging.", nullable=True),
-            _c("email", STRING, "PII: email; hashed after staging.", nullable=True),
-            _c("phone", STRING, "PII: phone; hashed after staging.", nullable=True),
+            _c("first_name", STRING, "PII: first name; never past staging.", nullable=True, pii=True),
+            _c("last_name", STRING, "PII: last name; never past staging.", nullable=True, pii=True),
+            _c("email", STRING, "PII: email; never past staging.", nullable=True, pii=True),
+            _c("phone", STRING, "PII: phone; never past staging.", nullable=True, pii=True),
             _c("status", STRING, "Current lifecycle status.", accepted_values=LEAD_STATUSES),
             _c(
                 "converted_account_id", STRING, "Account the lead converted into.", nullable=True, references="accounts"

@@ -40,8 +40,9 @@ EXTRA_STAGING_COLUMNS = {
     "leads": (
         (
             "lead_person_key",
-            "Hash of the trimmed, lower-cased email (of the lead id when no email):"
-            " the only PII-derived key allowed past staging.",
+            "Salted hash of the lower-cased email (of the lead id when no email; the secret salt is"
+            " CRM_KPI_PII_SALT): the only PII-derived key allowed past staging, which an address alone"
+            " cannot find.",
         ),
     ),
     "exchange_rates": (
@@ -57,13 +58,16 @@ HEADER = "# Rendered from src/crm_kpi/contract.py by `crm-kpi render-yaml`; edit
 # Each raw row carries its 1-based position in the file, `source_row_number`: Parquet's file row
 # number; for CSV the row number in the order of the file (the CSV reader keeps it while
 # preserve_insertion_order is on: set_raw_row_order, a base-model hook); for the seeds the table's
-# row id (dbt seed inserts in file order). A quote in the path is doubled (SQL string literal).
+# row id (dbt seed inserts in file order). A quote in the path is doubled (SQL string literal). The CSV
+# dialect is pinned (RFC 4180: comma, double quote, a quote doubled to escape it), not sniffed, so the
+# reader reads what the pre-dbt check (crm_kpi.preflight) checked.
+CSV_OPTIONS = "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
 _RAW_PATH = "env_var('CRM_KPI_RAW_PATH') | replace(\"'\", \"''\")"
 EXTERNAL_LOCATION = (
     "{{ ('(select file_row_number + 1 as source_row_number, * from read_parquet(\\'' ~ " + _RAW_PATH + " ~ "
     "'/{name}.parquet\\'))' if env_var('CRM_KPI_RAW_FORMAT', 'csv') == 'parquet' else"
     " '(select row_number() over () as source_row_number, * from read_csv(\\'' ~ " + _RAW_PATH + " ~ "
-    "'/{name}.csv\\', header = true, all_varchar = true))')"
+    "'/{name}.csv\\', " + CSV_OPTIONS.replace("'", "\\'") + "))')"
     " if env_var('CRM_KPI_RAW_PATH', '') else"
     " '(select rowid + 1 as source_row_number, * from ' ~ var('schema_prefix', '') ~ 'raw.{name})' }}"
 )
@@ -96,6 +100,8 @@ def _column_yaml(column: Column) -> list[str]:
         lines[-1] += ", ".join(f"{value}: [{low}, {high}]" for value, low, high in ranges) + "}}"
     if column.exclusive_minimum:
         lines.append("              exclusive_minimum: true")
+    if column.pii:
+        lines.append("              pii: true")
     if column.check_reason:
         lines.append(f"              check_reason: {_q(column.check_reason)}")
     if column.reference_reasons:

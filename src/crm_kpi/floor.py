@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from crm_kpi.contract import TABLES_BY_NAME
+from crm_kpi.dbt_yaml import CSV_OPTIONS
 
 FLOOR_TABLES: tuple[str, ...] = (
     "kpi_funnel_conversion",
@@ -54,7 +55,7 @@ def raw_reader(raw_path: Path, raw_format: str, table: str) -> str:
         return f"(select {columns} where 1 = 0)"
     if raw_format == "parquet":
         return f"read_parquet({_string_literal(str(path))})"
-    return f"read_csv({_string_literal(str(path))}, header = true, all_varchar = true)"
+    return f"read_csv({_string_literal(str(path))}, {CSV_OPTIONS})"
 
 
 def floor_sql(raw_path: Path, raw_format: str, as_of: date, reporting_currency: str = "USD") -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crm_kpi import manifest, publish, runner
+from crm_kpi import guard, manifest, publish, runner
 from crm_kpi.expectations import (
     DuckDBFrames,
     ExpectationsFailed,
@@ -164,7 +164,8 @@ def _run_duckdb(settings: runner.BuildSettings, say: Say) -> JobResult:
         candidate = dataclasses.replace(settings, db_path=candidate_path)
         try:
             outcomes, results = _build_docs_validate(candidate, publish.build_dir(published) / "gx_docs", say)
-        except JobFailed as error:
+            guard.check(candidate, settings, "", settings.accept_changes, say)
+        except (JobFailed, guard.GuardStopped) as error:
             raise JobFailed(
                 f"{error}\nNothing was published: {published} is unchanged. The failed build is kept in "
                 f"{publish.build_dir(published)} for inspection (the next run replaces it)."
@@ -195,7 +196,8 @@ def _run_postgres(settings: runner.BuildSettings, say: Say) -> JobResult:
             gx_docs = settings.db_path.parent / "gx_docs"
             try:
                 outcomes, results = _build_docs_validate(candidate, gx_docs, say, f"{publish.BUILD_PREFIX}marts")
-            except JobFailed as error:
+                guard.check(candidate, settings, publish.BUILD_PREFIX, settings.accept_changes, say)
+            except (JobFailed, guard.GuardStopped) as error:
                 raise JobFailed(
                     f"{error}\nNothing was published: the schemas {', '.join(publish.SCHEMAS)} are unchanged. The "
                     f"failed build is kept in the schemas {publish.BUILD_PREFIX}* (the next run drops them)."

@@ -79,7 +79,15 @@ def _csv_stream(path: Path, raw_format: str) -> tuple[list[str], io.TextIOBase]:
     else:
         text = io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")
     header = [name.strip() for name in next(csv.reader([text.readline()]))]
-    return header, text
+    return contract_spelling(header), text
+
+
+def contract_spelling(header: list[str]) -> list[str]:
+    """A header's names as the raw contract spells them where they match it case-insensitively (DuckDB
+    binds `Channel` to `channel`; the loaders of the other engines do the same). Two names that match
+    one column are refused before (crm_kpi.preflight)."""
+    contract = {column.name.lower(): column.name for table in TABLES for column in table.columns}
+    return [contract.get(name.lower(), name) for name in header]
 
 
 def ensure_postgres_database(settings: PostgresSettings) -> None:
@@ -154,6 +162,7 @@ def load_spark(
         else:
             frame = spark.read.csv(str(path), header=True, inferSchema=False, multiLine=True, escape='"')
         if path is not None:
+            frame = frame.toDF(*contract_spelling([name.strip() for name in frame.columns]))
             # The row's position in the file: the reader's partitions come in file order, and
             # monotonically_increasing_id grows within and across them.
             in_file_order = Window.orderBy(spark_functions.monotonically_increasing_id())

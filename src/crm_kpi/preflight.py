@@ -1,9 +1,16 @@
 """The raw export checked against the raw contract before dbt runs (or anything is loaded or published):
-each problem named with its file and column, all of them at once.
+each problem named with its file, line and column, all of them at once.
 
 - a required table's file is missing, or empty (zero bytes: not even a header);
-- a file lacks a column of the contract (a table may carry more columns: they are ignored);
-- a CSV file whose header is not readable UTF-8;
+- a path named like a table's file that is not a regular file (a directory, a broken symlink or a
+  symlink loop): refused, never read as an absent optional table;
+- a file lacks a column of the contract (a table may carry more columns: they are ignored), or names
+  one column twice as the reader sees names: case-insensitively, after trimming spaces and a
+  byte-order mark (`Channel` and `channel` are one column to DuckDB, which would read one for the other);
+- a CSV file that is not RFC 4180 as the reader reads it (comma, double quote, quote doubled to
+  escape it; the dbt sources pin that dialect): a byte that is not UTF-8, a quote that is never
+  closed, text after a closing quote, a record with a field too few or too many, a record longer
+  than the reader's limit (MAX_RECORD_BYTES), each named with its line (1 is the header) and column;
 - a Parquet column of a type that cannot hold the contract's values faithfully: a decimal (money,
   rates) stored as an integer type is refused, since an integer amount is most often in cents and
   would be read 100 times too large; a date as anything but a date or text; and so on (PARQUET_TYPES).
@@ -15,7 +22,9 @@ run's summary says so (`absent_or_empty_files`).
 from __future__ import annotations
 
 import csv
-import io
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +66,187 @@ def _family(arrow_type: Any) -> str:
     return next((name for name, check in checks if check(arrow_type)), str(arrow_type))
 
 
+# DuckDB's read_csv refuses a record longer than this many bytes (its max_line_size default); a CSV
+# record longer than it is refused before dbt, naming its line and its longest field.
+MAX_RECORD_BYTES = 2_097_152
+# The problems named per file and class before "and N more".
+SHOWN_PER_CLASS = 3
+_CHUNK = 1 << 24
+
+
+def reader_names(header: list[str]) -> list[str]:
+    """A header's names as the reader matches them: trimmed, lower case (DuckDB binds names
+    case-insensitively; the byte-order mark is gone when the file is decoded as utf-8-sig)."""
+    return [name.strip().lower() for name in header]
+
+
 def csv_header(path: Path) -> list[str]:
-    """The header of a CSV file (UTF-8, with or without a byte-order mark, any line ending)."""
+    """The header of a CSV file (UTF-8, with or without a byte-order mark, any line ending), trimmed."""
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        return [name.strip() for name in next(csv.reader(handle), [])]
+
+
+def first_non_utf8_byte(path: Path) -> int | None:
+    """The offset of the first byte of the file that is not UTF-8 (the whole file, in chunks), or None."""
+    offset, carry = 0, b""
     with open(path, "rb") as handle:
-        head = handle.read(1 << 20)
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if len(head) < (1 << 20) or error.start < len(head) - 4:
-            raise RawExportError(f"{path}: not UTF-8 text (byte {error.start} of the file)") from error
-        text = head[: error.start].decode("utf-8-sig")
-    rows = csv.reader(io.StringIO(text, newline=""))
-    return [name.strip() for name in next(rows, [])]
+        while True:
+            chunk = handle.read(_CHUNK)
+            buffer = carry + chunk
+            try:
+                buffer.decode("utf-8")
+            except UnicodeDecodeError as error:
+                # A character cut by the chunk's end is carried to the next chunk.
+                if chunk and error.reason == "unexpected end of data" and error.start >= len(buffer) - 3:
+                    offset, carry = offset + error.start, buffer[error.start :]
+                    continue
+                return offset + error.start
+            if not chunk:
+                return None
+            offset, carry = offset + len(buffer), b""
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The 1-based line of a byte offset."""
+    lines, read = 1, 0
+    with open(path, "rb") as handle:
+        while read < offset:
+            chunk = handle.read(min(_CHUNK, offset - read))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            read += len(chunk)
+    return lines
+
+
+class _Lines:
+    """The file's lines for csv.reader, keeping those of the record being read (to locate an error in it)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.record: list[str] = []
+        self.kept = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.handle:
+            if self.kept < 4 * MAX_RECORD_BYTES:
+                self.record.append(line)
+                self.kept += len(line)
+            yield line
+
+    def start_record(self) -> None:
+        self.record, self.kept = [], 0
+
+
+def _field_of_quote_error(text: str) -> int:
+    """The 0-based field of a record where its quoting breaks (RFC 4180: a quote never closed, or text
+    after a closing quote): the field of the last quote that opened before the error."""
+    field, in_quotes, quoted_field, position = 0, False, 0, 0
+    while position < len(text):
+        char = text[position]
+        if in_quotes:
+            if char == '"':
+                if text[position + 1 : position + 2] == '"':
+                    position += 1
+                else:
+                    in_quotes = False
+                    after = text[position + 1 : position + 2]
+                    if after not in ("", ",", "\r", "\n"):
+                        return field
+        elif char == '"':
+            in_quotes, quoted_field = True, field
+        elif char == ",":
+            field += 1
+        position += 1
+    return quoted_field if in_quotes else field
+
+
+def _name(header: list[str], index: int) -> str:
+    return header[index] if 0 <= index < len(header) else f"#{index + 1} (past the header)"
+
+
+def csv_problems(path: Path) -> list[str]:
+    """Every record of a CSV file read as the dbt sources read it (RFC 4180, UTF-8): the problems, each
+    with its line (1 is the header) and column."""
+    bad_byte = first_non_utf8_byte(path)
+    bad_line = _line_of(path, bad_byte) if bad_byte is not None else None
+    classes: dict[str, list[str]] = {}
+
+    def add(kind: str, problem: str) -> None:
+        classes.setdefault(kind, []).append(problem)
+
+    csv.field_size_limit(min(sys.maxsize, 1 << 40))
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        lines = _Lines(handle)
+        reader = csv.reader(lines, strict=True)
+        header: list[str] = []
+        line = 0
+        try:
+            while True:
+                lines.start_record()
+                start = line + 1
+                row = next(reader, None)
+                if row is None:
+                    break
+                line = reader.line_num
+                if not header:
+                    header = [name.strip() for name in row]
+                    continue
+                if not row:  # a blank line: the reader skips it too
+                    continue
+                if bad_line is not None and start <= bad_line <= line:
+                    column = next((index for index, value in enumerate(row) if _has_bad_byte(value)), -1)
+                    assert bad_byte is not None
+                    byte = _byte_at(path, bad_byte)
+                    add(
+                        "utf8",
+                        f"line {bad_line}, column {_name(header, column)}: not UTF-8 text "
+                        f"(byte 0x{byte} at offset {bad_byte} of the file)",
+                    )
+                if len(row) != len(header):
+                    if len(row) < len(header):
+                        what = f"{len(header) - len(row)} field(s) too few: no value from column {header[len(row)]} on"
+                    else:
+                        what = f"{len(row) - len(header)} field(s) too many: a value after the last column {header[-1]}"
+                    add("fields", f"line {start}: {len(row)} fields where the header has {len(header)} ({what})")
+                length = sum(map(len, row))
+                if 4 * length + len(row) > MAX_RECORD_BYTES:
+                    sizes = [len(value.encode("utf-8", "surrogateescape")) for value in row]
+                    if sum(sizes) + len(row) > MAX_RECORD_BYTES:
+                        widest = max(range(len(row)), key=sizes.__getitem__)
+                        add(
+                            "long",
+                            f"line {start}, column {_name(header, widest)}: a record of {sum(sizes) + len(row)} "
+                            f"bytes, longer than the reader's limit of {MAX_RECORD_BYTES} (a field of "
+                            f"{sizes[widest]} bytes)",
+                        )
+        except csv.Error as error:
+            text = "".join(lines.record)
+            where = _name(header, _field_of_quote_error(text)) if header else "(header)"
+            why = (
+                "a quote opened here is never closed"
+                if "end of data" in str(error) or "EOF" in str(error)
+                else f"text after a closing quote ({error})"
+            )
+            add("quote", f"line {start}, column {where}: {why}")
+    if bad_line is not None and "utf8" not in classes:
+        add("utf8", f"line {bad_line}: not UTF-8 text (byte at offset {bad_byte} of the file)")
+    problems = []
+    for found in classes.values():
+        problems += [f"{path}: {problem}" for problem in found[:SHOWN_PER_CLASS]]
+        if len(found) > SHOWN_PER_CLASS:
+            problems.append(f"{path}: ... and {len(found) - SHOWN_PER_CLASS} more such line(s)")
+    return problems
+
+
+def _byte_at(path: Path, offset: int) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(1).hex()
+
+
+def _has_bad_byte(value: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in value)
 
 
 def _table_problems(table: Table, path: Path, raw_format: str) -> list[str]:
@@ -98,12 +276,17 @@ def _table_problems(table: Table, path: Path, raw_format: str) -> list[str]:
         header = list(types)
     else:
         header = csv_header(path)
-    missing = [name for name in table.column_names if name not in header]
+        problems += csv_problems(path)
+    names = reader_names(header)
+    missing = [name for name in table.column_names if name not in names]
     if missing:
         problems.insert(0, f"{path}: lacks the column(s) {', '.join(missing)} of the raw contract's {table.name}")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        problems.append(f"{path}: the column(s) {', '.join(duplicated)} appear more than once in the header")
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        spellings = ", ".join(repr(header[index]) for index, seen in enumerate(names) if seen == name)
+        problems.append(
+            f"{path}: the column {name} appears more than once in the header ({spellings}): the reader matches "
+            "names case-insensitively after trimming spaces, and would read one for the other"
+        )
     return problems
 
 
@@ -116,6 +299,10 @@ def check_raw_folder(raw_path: Path, raw_format: str) -> list[str]:
     absent: list[str] = []
     for table in TABLES:
         path = raw_path / f"{table.name}.{raw_format}"
+        not_a_file = _not_a_regular_file(path)
+        if not_a_file:
+            problems.append(f"{path}: {not_a_file}, not a file: move it away, or put the {table.name} export there")
+            continue
         if not path.is_file() or path.stat().st_size == 0:
             state = "is missing" if not path.is_file() else "is empty (0 bytes, not even a header)"
             if table.required:
@@ -130,3 +317,19 @@ def check_raw_folder(raw_path: Path, raw_format: str) -> list[str]:
     if problems:
         raise RawExportError(f"raw export {raw_path} does not match the raw contract:\n  " + "\n  ".join(problems))
     return absent
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why a path named like a table's file exists but is not a readable regular file, or None (a file,
+    or nothing at all)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        path.stat()
+    except OSError as error:  # ELOOP: a symlink loop; ENOENT: a broken symlink
+        return f"is a symlink that leads nowhere ({error.strerror})"
+    if path.is_dir():
+        return "is a directory"
+    if not path.is_file():
+        return "is not a regular file (a device, pipe or socket)"
+    return None

@@ -131,6 +131,52 @@ def _file_in_use(path: Path) -> bool:
     return False
 
 
+def held_by_writer(path: Path) -> bool:
+    """Whether a process holds a DuckDB file open for writing: DuckDB takes an fcntl write lock on the file for
+    a read-write connection and a read lock for a read-only one, so a shared lock is refused only by a
+    writer (readers never block publishing). False where fcntl is missing (Windows) or the file is absent."""
+    try:
+        import fcntl
+        import struct
+    except ImportError:
+        return False
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed below; closing drops our probe lock too)
+    except OSError:
+        return False
+    try:
+        probe = struct.pack("hhqqi", fcntl.F_RDLCK, 0, 0, 0, 0)
+        try:
+            fcntl.fcntl(handle.fileno(), fcntl.F_SETLK, probe)
+        except OSError:
+            return True
+        fcntl.fcntl(handle.fileno(), fcntl.F_SETLK, struct.pack("hhqqi", fcntl.F_UNLCK, 0, 0, 0, 0))
+        return False
+    finally:
+        handle.close()
+
+
+def check_no_writer(published: Path, kept: Path | None = None) -> None:
+    """Refuse to publish over (or start a build from) a file that a read-write session holds, or that has a
+    write-ahead log beside it: the session's later writes would go to a WAL named after the file, which the
+    new file would then replay (a wrong warehouse, or one nobody can open once the session dies)."""
+    then = (
+        f"the validated build is kept in {kept}: then run `crm-kpi publish`" if kept else "then run `crm-kpi run` again"
+    )
+    if held_by_writer(published):
+        raise PublishError(
+            f"{published} is open for writing by another process (a read-write DuckDB session: BI tools and shells "
+            f"should open it read-only): close it; {then}"
+        )
+    if wal_of(published).exists():
+        raise PublishError(
+            f"{published} has a write-ahead log beside it ({wal_of(published).name}) that no process holds: a "
+            "read-write session wrote to the published warehouse and ended without a checkpoint. Its writes were "
+            "never validated; `crm-kpi doctor --repair` moves the log aside (kept, not deleted) so the file is the "
+            f"published build again; {then}"
+        )
+
+
 def prepare_duckdb(published: Path, incremental: bool) -> tuple[Path, Publication]:
     """A fresh build folder; for an incremental build, the published file copied into it."""
     folder, candidate = build_dir(published), candidate_path(published)
@@ -142,11 +188,7 @@ def prepare_duckdb(published: Path, incremental: bool) -> tuple[Path, Publicatio
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     publication = Publication(str(published))
-    if wal_of(published).exists():
-        raise PublishError(
-            f"{published} is open for writing by another process ({wal_of(published).name} beside it): close it "
-            "(readers should open it read-only), then run again"
-        )
+    check_no_writer(published)
     if incremental and published.exists():
         started = time.perf_counter()
         publication.copied_bytes = copy_file(published, candidate)
@@ -181,11 +223,7 @@ def publish_duckdb(published: Path, publication: Publication | None = None) -> P
 
         with duckdb.connect(str(candidate)) as connection:
             connection.execute("checkpoint")
-    if wal_of(published).exists():
-        raise PublishError(
-            f"{published} is open for writing by another process ({wal_of(published).name} beside it); "
-            f"the validated build is kept in {folder}: close the writer, then run `crm-kpi publish`"
-        )
+    check_no_writer(published, kept=folder)
     started = time.perf_counter()
     try:
         os.replace(candidate, published)
@@ -359,7 +397,9 @@ def create_bi_role(connection: Any, role: str, password: str | None) -> None:
     """Create (or update) the read-only BI role: it may read the tables of `marts` and nothing else.
 
     The role owns nothing and gets no other privilege: no usage on raw, staging, intermediate or audit,
-    and `create` on the public schema is revoked from it. Each publish grants it the new marts again."""
+    `create` on the public schema is revoked from it, and so is `temporary` on the database (PostgreSQL
+    grants TEMP to PUBLIC: it is revoked from PUBLIC and granted back to the user that builds, so that the
+    BI role cannot create temporary tables). Each publish grants it the new marts again."""
     from psycopg2 import sql
 
     role_id = sql.Identifier(role)
@@ -372,8 +412,53 @@ def create_bi_role(connection: Any, role: str, password: str | None) -> None:
         cursor.execute("select current_database()")
         database = cursor.fetchone()
         if database:
-            cursor.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database[0]), role_id))
+            database_id = sql.Identifier(database[0])
+            cursor.execute(sql.SQL("grant connect on database {} to {}").format(database_id, role_id))
+            cursor.execute(sql.SQL("revoke temporary on database {} from public").format(database_id))
+            cursor.execute(sql.SQL("revoke temporary on database {} from {}").format(database_id, role_id))
+            cursor.execute(sql.SQL("grant temporary on database {} to current_user").format(database_id))
         cursor.execute("select 1 from pg_namespace where nspname = 'marts'")
         if cursor.fetchone():
             grant_marts(cursor, role)
     connection.commit()
+
+
+# ------------------------------------------------------------------------------------------ doctor
+
+
+def doctor(published: Path, repair: bool) -> tuple[bool, list[str]]:
+    """Whether the published DuckDB file opens as published, and what was found (and done, with `repair`).
+
+    A write-ahead log beside the published file means a read-write session wrote to it: while the session
+    lives, it is the session's (close it); once no process holds the file, its writes were never validated,
+    and a log left by a session on the file a run has since replaced would be replayed into the new file (a
+    wrong warehouse, or one that no longer opens). The repair moves the log aside, kept as
+    `<db>.wal.stale-<time>` (never deleted), and checks that the file opens."""
+    import duckdb
+
+    wal = wal_of(published)
+    found: list[str] = []
+    if not published.exists():
+        return False, [f"{published} does not exist: run `crm-kpi run`"]
+    if wal.exists():
+        if held_by_writer(published):
+            return False, [
+                f"{wal.name}: a read-write session holds {published.name} and writes to this log; close it (readers "
+                "should open the warehouse read-only); nothing to repair while it lives"
+            ]
+        found.append(
+            f"{wal.name}: a write-ahead log that no process holds (a read-write session wrote to the published "
+            "warehouse and ended without a checkpoint); its writes were never validated"
+        )
+        if not repair:
+            found.append("run `crm-kpi doctor --repair` to move it aside (kept, not deleted)")
+            return False, found
+        kept = wal.with_name(f"{wal.name}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(wal, kept)
+        found.append(f"moved aside to {kept.name}: {published.name} is the published build again")
+    try:
+        with duckdb.connect(str(published), read_only=True) as connection:
+            connection.execute("select count(*) from information_schema.tables").fetchone()
+    except Exception as error:
+        return False, [*found, f"{published} does not open: {error}"]
+    return True, [*found, f"{published} opens"]

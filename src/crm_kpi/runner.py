@@ -60,7 +60,7 @@ class BuildSettings:
     raw_format: str = "csv"
     target: str = "duckdb"
     as_of_date: str | None = None
-    extra_vars: dict[str, str] = field(default_factory=dict)
+    extra_vars: dict[str, Any] = field(default_factory=dict)
     quiet: bool = False
     # DuckDB's memory_limit (e.g. "4GB"); None: the profile's default.
     memory_limit: str | None = None
@@ -74,6 +74,8 @@ class BuildSettings:
     # Run the dbt unit tests in the build. The test suite's builds do (CI); the main job does not, as
     # dbt recommends for production: their inputs are fixed rows, so they prove the code, not the data.
     unit_tests: bool = True
+    # Publish even when the publish guard finds a figure past its threshold (crm_kpi.guard).
+    accept_changes: bool = False
     # Run the data tests in the build (False: models only, for an engine whose marts are compared with a
     # tested build's, as the test suite's Spark build is).
     data_tests: bool = True
@@ -84,6 +86,12 @@ class BuildSettings:
             check_date(self.as_of_date, "the as-of date")
         if self.raw_format not in ("csv", "parquet"):
             raise ValueError(f"raw format {self.raw_format!r}: csv or parquet")
+        if any(quote in self.db_path.stem for quote in "'\""):
+            # dbt-duckdb names the database after the file's base name and writes it unescaped in SQL.
+            raise ValueError(
+                f"DuckDB file name {self.db_path.name!r}: dbt-duckdb names the database after it and cannot "
+                "quote a quote in it; choose a name without quotes (the folder may have any name)"
+            )
         if not re.fullmatch(r"[a-z0-9_]*", self.schema_prefix):
             raise ValueError(f"schema prefix {self.schema_prefix!r}: lower-case letters, digits and underscores")
 
@@ -104,6 +112,7 @@ class BuildSettings:
         }
         if self.memory_limit:
             env["CRM_KPI_DUCKDB_MEMORY_LIMIT"] = self.memory_limit
+        env["CRM_KPI_PII_SALT"] = pii_salt(self.db_path)
         return env
 
     @property
@@ -118,13 +127,48 @@ class BuildSettings:
     def kpi_marts(self) -> list[manifest.Mart]:
         return [mart for mart in self.marts() if mart.is_kpi]
 
-    def dbt_vars(self) -> dict[str, str]:
+    def dbt_vars(self) -> dict[str, Any]:
         dbt_vars = dict(self.extra_vars)
         if self.as_of_date:
             dbt_vars["as_of_date"] = self.as_of_date
         if self.schema_prefix:
             dbt_vars["schema_prefix"] = self.schema_prefix
         return dbt_vars
+
+
+PII_SALT_SUFFIX = ".pii_salt"
+
+
+def pii_salt_path(db_path: Path) -> Path:
+    """Where the salt of lead_person_key is kept when CRM_KPI_PII_SALT is unset: beside the published
+    warehouse (a candidate in `<db>.build/` uses its published file's), so every build of it shares one."""
+    if db_path.parent.name == db_path.name + ".build":
+        db_path = db_path.parent.parent / db_path.name
+    return db_path.with_name(db_path.name + PII_SALT_SUFFIX)
+
+
+def pii_salt(db_path: Path) -> str:
+    """The secret salt of lead_person_key: $CRM_KPI_PII_SALT, else the salt kept beside the warehouse,
+    created at random (readable by its owner only) at the first build."""
+    import secrets
+
+    salt = os.environ.get("CRM_KPI_PII_SALT", "")
+    if salt:
+        if len(salt) < 16:
+            raise ValueError("CRM_KPI_PII_SALT (the secret salt of lead_person_key) must hold at least 16 characters")
+        return salt
+    path = pii_salt_path(db_path)
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another build made it meanwhile
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(salt + "\n")
+    return salt
 
 
 def check_date(value: str, what: str) -> str:
@@ -260,8 +304,9 @@ def build(settings: BuildSettings, say: Callable[[str], None] | None = None) -> 
         if settings.full_refresh or not unbalanced:
             raise
         (say or _progress)(
-            "the row accounting does not balance after the incremental build (the export changed before "
-            "the lookback window): rebuilding from scratch"
+            "the row accounting does not balance after the incremental build, or the rows before the lookback "
+            "window are not the same rows as the last run's (the export changed before the window): rebuilding "
+            "from scratch"
         )
         outcomes.append(run_dbt(settings, ["build", *excluded, "--full-refresh"]))
     return outcomes

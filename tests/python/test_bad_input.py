@@ -10,6 +10,8 @@ reasons the run names.
 from __future__ import annotations
 
 import csv
+import hashlib
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
@@ -187,6 +189,19 @@ def _mutate(raw: Path) -> dict[str, dict[str, object]]:
             index for index, row in enumerate(opportunities.rows, 1) if row["account_id"] == gone["account_id"]
         ],
     }
+    # A lead's two rows of one version that differ in the email: both quarantined on the email, whose raw
+    # value the audit report masks (personal data).
+    person = leads.single(
+        "lead_id", lambda row: row["is_deleted"] == "false" and row["email"].isascii() and "@" in row["email"]
+    )
+    cases["pii"] = {
+        "id": person["lead_id"],
+        "emails": [person["email"], "other." + person["email"]],
+        "rows": [
+            leads.number("lead_id", person["lead_id"]),
+            leads.append({**person, "email": "other." + person["email"]}),
+        ],
+    }
     # A row with a missing key can still be found: its row number.
     cases["null_key"] = {"row": leads.append({**lead, "lead_id": ""})}
     for table in tables.values():
@@ -341,6 +356,58 @@ def test_soft_deleted_records_that_others_point_to(mutated: Mutated) -> None:
 
 
 @pytest.mark.slow
+def test_a_quarantined_value_of_personal_data_is_masked_in_the_audit_schema(mutated: Mutated) -> None:
+    case = mutated.cases["pii"]
+    reason = "conflicting duplicate: 2 rows with the same lead_id and updated_at differ in email"
+    for row in case["rows"]:  # type: ignore[attr-defined]
+        assert mutated.quarantined("leads", row) == (case["id"], "email", "(masked: personal data)", reason)
+    for email in case["emails"]:  # type: ignore[attr-defined]
+        assert mutated.rows(
+            "select count(*) from audit.audit_crm__quarantined_rows "
+            f"where strpos(lower(raw_value), lower('{email}')) > 0"
+        ) == [(0,)]
+    # Staging keeps the value, for the lead's own record.
+    assert mutated.rows(
+        f"select quarantine_value from staging.base_crm__leads where source_row_number = {case['rows'][0]}"  # type: ignore[index]
+    ) == [(case["emails"][0],)]  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_lead_person_key_is_salted(mutated: Mutated) -> None:
+    salt = runner.pii_salt(mutated.warehouse.db_path)
+    email, key = mutated.rows(
+        "select email, lead_person_key from staging.stg_crm__leads where email is not null order by lead_id limit 1"
+    )[0]
+    assert key == hashlib.md5((salt + str(email).lower()).encode()).hexdigest()
+    assert key != hashlib.md5(str(email).lower().encode()).hexdigest()
+    assert mutated.rows(f"select count(*) from marts.fct_leads where lead_person_key = '{key}'") == [(1,)]
+
+
+def test_the_salt_comes_from_the_environment_and_must_be_long_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_KPI_PII_SALT", "a secret of the company")
+    assert runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"] == (
+        "a secret of the company"
+    )
+    assert not runner.pii_salt_path(tmp_path / "w.duckdb").exists()
+    monkeypatch.setenv("CRM_KPI_PII_SALT", "short")
+    with pytest.raises(ValueError, match="CRM_KPI_PII_SALT .* must hold at least 16 characters"):
+        runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()
+    # Unset: a random salt kept beside the published warehouse, readable by its owner only, shared by its
+    # candidate builds.
+    monkeypatch.delenv("CRM_KPI_PII_SALT")
+    candidate = runner.BuildSettings(db_path=tmp_path / "w.duckdb.build" / "w.duckdb").environment()
+    path = tmp_path / "w.duckdb.pii_salt"
+    assert candidate["CRM_KPI_PII_SALT"] == path.read_text(encoding="utf-8").strip()
+    assert len(candidate["CRM_KPI_PII_SALT"]) == 64 and path.stat().st_mode & 0o777 == 0o600
+    assert (
+        runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"]
+        == (candidate["CRM_KPI_PII_SALT"])
+    )
+
+
+@pytest.mark.slow
 def test_a_row_with_a_missing_key_is_found_by_its_row_number(mutated: Mutated) -> None:
     found = mutated.quarantined("leads", mutated.cases["null_key"]["row"])
     assert found == ("", "lead_id", None, "missing required value")
@@ -444,6 +511,23 @@ def test_an_as_of_date_before_the_data_gives_empty_kpis_and_says_why(tmp_path: P
     }
 
 
+@pytest.mark.slow
+def test_the_last_plausible_as_of_date_builds_and_the_spines_reach_it(tmp_path: Path) -> None:
+    """The date spines span the plausible window (1990-2099 by default), not 20000 days from the first data
+    date (which stopped in 2079): every data test passes and each spine ends where it should."""
+    raw = _copy_required(tmp_path)
+    settings = runner.BuildSettings(
+        db_path=tmp_path / "w.duckdb", raw_path=raw, as_of_date="2099-12-31", artifacts_dir=tmp_path, quiet=True
+    )
+    runner.build(settings)
+    assert runner.query(
+        settings,
+        "select (select max(date_day) from intermediate.int_dates_spined), "
+        "(select max(month_start) from intermediate.int_months_spined), "
+        "(select min(date_day) from marts.dim_dates), (select max(date_day) from marts.dim_dates)",
+    ) == [(date(2099, 12, 31), date(2099, 12, 1), date(2025, 1, 1), date(2099, 12, 31))]
+
+
 @pytest.mark.parametrize(
     ("as_of", "message"),
     [
@@ -462,5 +546,80 @@ def test_vars_that_reach_sql_are_validated_by_dbt_too(tmp_path: Path) -> None:
     settings = runner.BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"reporting_currency": "US'D"}
     )
-    with pytest.raises(runner.DbtFailed, match="var reporting_currency = US'D is not valid"):
+    with pytest.raises(runner.DbtFailed, match='var reporting_currency = "US\'D" is not valid'):
         runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
+
+
+# Every user var with a value that Jinja's `| int` or `| float` would have read as 0 or pasted into SQL: named
+# at once by a plain dbt command (validate_vars, on-run-start), each with what it should hold.
+BAD_VARS: dict[str, object] = {
+    "enps_min_responses": "three",
+    "attribution_window_days": "90 or 1 = 1",
+    "clv_trailing_months": "12) union select 1 --",
+    "follow_up_days": "2; drop table marts.fct_leads",
+    "opportunity_score_stale_after_days": "(select count(*) from read_text('/etc/hostname'))",
+    "campaign_overhead_rate": -0.5,
+    "fiscal_year_start_month": 13,
+    "incremental_lookback_days": 2.5,
+    "opportunity_score_weights": {"stage": "x", "amount": 0.15, "age": 0.2, "activity": 0.2, "fit": 0.1},
+}
+BAD_VAR_MESSAGES = (
+    'var enps_min_responses = "three" is not valid: expected a whole number of respondents, at least 2 '
+    "(fewer would let a score name a person)",
+    'var attribution_window_days = "90 or 1 = 1" is not valid: expected a whole number of days, 0 to 36500',
+    'var clv_trailing_months = "12) union select 1 --" is not valid: expected a whole number of months, 1 to 1200',
+    'var follow_up_days = "2; drop table marts.fct_leads" is not valid: expected a number of days, 0 to 36500',
+    "var opportunity_score_stale_after_days = \"(select count(*) from read_text('/etc/hostname'))\" is not valid: "
+    "expected a whole number of days, 1 to 36500",
+    "var campaign_overhead_rate = -0.5 is not valid: expected a fraction of spend, 0 to 100",
+    "var fiscal_year_start_month = 13 is not valid: expected a month number 1-12 (out of range)",
+    "var incremental_lookback_days = 2.5 is not valid: expected a whole number of days, 0 to 36500",
+    "var opportunity_score_weights = {'stage': 'x', 'amount': 0.15, 'age': 0.2, 'activity': 0.2, 'fit': 0.1} is not "
+    "valid: expected a mapping of stage, amount, age, activity and fit to non-negative numbers, at least one "
+    "positive (weight stage is not a non-negative number)",
+)
+
+
+@pytest.mark.slow
+def test_every_bad_var_is_named_at_once_by_a_plain_dbt_command(tmp_path: Path) -> None:
+    settings = runner.BuildSettings(
+        db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars=dict(BAD_VARS)
+    )
+    with pytest.raises(runner.DbtFailed) as failed:
+        runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
+    message = " ".join(str(failed.value).split())
+    for expected in BAD_VAR_MESSAGES:
+        assert expected in message
+    assert not (tmp_path / "w.duckdb").exists() or runner.query(
+        settings, "select count(*) from information_schema.tables where table_name = 'stg_crm__stages'"
+    ) == [(0,)]
+
+
+@pytest.mark.slow
+def test_a_var_is_checked_where_it_is_read_too(tmp_path: Path) -> None:
+    """The accessor every model reads a var through refuses a bad value itself (run-operation runs no
+    on-run-start hook), and no model, macro or test reads a user var any other way."""
+    settings = runner.BuildSettings(
+        db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"enps_min_responses": 1}
+    )
+    with pytest.raises(runner.DbtFailed) as failed:
+        runner.run_dbt(settings, ["run-operation", "checked_var", "--args", '{"name": "enps_min_responses"}'])
+    assert (
+        "var enps_min_responses = 1 is not valid: expected a whole number of respondents, at least 2 (fewer would "
+        "let a score name a person) (out of range)" in " ".join(str(failed.value).split())
+    )
+
+
+def test_no_sql_reads_a_user_var_but_through_checked_var() -> None:
+    rules = (project_root() / "macros" / "staging" / "validate_vars.sql").read_text(encoding="utf-8")
+    names = re.findall(r"^ {8}'(\w+)': \{'kind'", rules, flags=re.MULTILINE)
+    assert "enps_min_responses" in names and len(names) == 19
+    reads = re.compile(r"""\bvar\(\s*['"](""" + "|".join(names) + r""")['"]""")
+    found = [
+        f"{path.relative_to(project_root())}: {match.group(0)}"
+        for folder in ("models", "macros", "tests", "analyses")
+        for path in sorted((project_root() / folder).rglob("*.sql"))
+        if path.name != "validate_vars.sql"
+        for match in reads.finditer(re.sub(r"\{#.*?#\}", "", path.read_text(encoding="utf-8"), flags=re.DOTALL))
+    ]
+    assert found == []

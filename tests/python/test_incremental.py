@@ -44,6 +44,14 @@ INCREMENTAL_STAGING = {
     "stg_crm__opportunity_stage_history": "changed_at",
     "stg_crm__invoices": "issued_on",
 }
+# What a run records about itself differs between an incremental run and a full refresh (the window it
+# checked, the last run's figures): only the figures of the data are compared.
+RUN_STATE = {
+    "audit.audit_crm__event_fingerprints": (
+        "table_name, lookback_days, window_start, rows_before_window, fingerprint_before_window, "
+        "is_unchanged_before_window"
+    )
+}
 LATE = {"activities": "occurred_at", "campaign_touches": "touched_at", "lead_status_history": "changed_at"}
 
 
@@ -164,9 +172,11 @@ def test_incremental_run_equals_full_refresh(exports: tuple[Path, Path, str], tm
         assert len(tables) > 20
         problems = []
         for table in tables:
+            columns = RUN_STATE.get(table, "*")
             for left, right in (("incremental", "refreshed"), ("refreshed", "incremental")):
                 extra = connection.execute(
-                    f"select count(*) from (select * from {left}.{table} except all select * from {right}.{table})"
+                    f"select count(*) from (select {columns} from {left}.{table} "
+                    f"except all select {columns} from {right}.{table})"
                 ).fetchone()
                 if extra and extra[0]:
                     problems.append(f"{table}: {extra[0]} row(s) in the {left} build only")
@@ -209,3 +219,77 @@ def test_an_event_added_before_the_window_is_not_lost(exports: tuple[Path, Path,
         assert connection.execute("select bool_and(is_balanced) from audit.audit_crm__row_accounting").fetchone() == (
             True,
         )
+
+
+@pytest.mark.slow
+def test_rows_swapped_before_the_window_are_caught_though_the_counts_balance(
+    exports: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """One old activity removed, another old one added and a third changed, all a month before the window: the
+    counts balance (file rows, staged rows), but the rows before the window are not the same rows as the last
+    run's (audit_crm__event_fingerprints), so the build is redone from scratch: the facts lack the removed
+    row, hold the added one and the change."""
+    full, base, _ = exports
+    with duckdb.connect() as connection:
+        picked = connection.execute(
+            f"""
+            select activity_id from read_parquet('{base / "activities.parquet"}')
+            where try_cast(occurred_at as timestamptz) < (
+                select max(try_cast(occurred_at as timestamptz)) - interval 30 day
+                from read_parquet('{base / "activities.parquet"}')
+            ) and outcome = 'positive'
+            group by activity_id having count(*) = 1
+            order by activity_id limit 3
+            """
+        ).fetchall()
+    removed, copied, changed = (str(row[0]) for row in picked)
+    swapped = tmp_path / "swapped"
+    shutil.copytree(full, swapped)
+    _rewrite(
+        swapped / "activities.parquet",
+        f"select * replace (case when activity_id = '{changed}' then 'negative' else outcome end as outcome) "
+        f"from {{t}} where activity_id <> '{removed}' "
+        f"union all select * replace ('act_swapped_in' as activity_id) from {{t}} where activity_id = '{copied}'",
+    )
+    db_path = tmp_path / "w.duckdb"
+    runner.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
+    said: list[str] = []
+    runner.build(_settings(db_path, swapped, tmp_path / "swapped_build"), say=said.append)
+    assert said and "not the same rows as the last run's" in said[0] and "rebuilding from scratch" in said[0]
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        outcomes = dict(
+            connection.execute(
+                "select activity_id, outcome from marts.fct_activities "
+                f"where activity_id in ('{removed}', 'act_swapped_in', '{changed}')"
+            ).fetchall()
+        )
+        assert outcomes == {"act_swapped_in": "positive", changed: "negative"}
+        assert connection.execute(
+            "select bool_and(is_balanced and is_unchanged_before_window) from audit.audit_crm__row_accounting"
+        ).fetchone() == (True,)
+
+
+@pytest.mark.slow
+def test_the_fingerprints_compare_what_the_next_run_leaves_unread(
+    exports: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """After an incremental run of an append-only export, each event table's rows before the window that run
+    used are the last run's rows (count and fingerprint equal), so nothing is rebuilt."""
+    full, base, _ = exports
+    db_path = tmp_path / "w.duckdb"
+    runner.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        first = connection.execute(
+            "select table_name, window_start, rows_before_window, fingerprint_before_window "
+            "from audit.audit_crm__event_fingerprints order by 1"
+        ).fetchall()
+    said: list[str] = []
+    runner.build(_settings(db_path, full, tmp_path / "full_build"), say=said.append)
+    assert said == []
+    with duckdb.connect(str(db_path), read_only=True) as connection:
+        second = connection.execute(
+            "select table_name, checked_window_start, checked_rows, checked_fingerprint, is_unchanged_before_window "
+            "from audit.audit_crm__event_fingerprints order by 1"
+        ).fetchall()
+    assert len(first) == 5 and all(row[2] > 0 for row in first if row[0] != "invoices")
+    assert second == [(*row, True) for row in first]

@@ -1,6 +1,7 @@
 """Lead PII (first and last names, emails, phones) stops at staging: no column of any table or view in the
 intermediate and marts schemas holds a value of the raw export's lead PII columns, equal to it (trimmed,
-any case) or, for emails and phones, containing it. Staging hashes the email into lead_person_key."""
+any case) or, for emails and phones, containing it; nor does the audit schema, which BI may read (the
+quarantine report masks these columns' raw values). Staging hashes the email into lead_person_key, salted."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from conftest import Warehouse
 pytestmark = pytest.mark.slow
 
 PII_COLUMNS = ("first_name", "last_name", "email", "phone")
-SCHEMAS = ("intermediate", "marts")
+SCHEMAS = ("intermediate", "marts", "audit")
 
 
 def _pii_columns(connection: duckdb.DuckDBPyConnection, catalog: str, where: str) -> list[str]:

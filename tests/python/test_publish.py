@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_kpi import cli, expectations, job, publish, runner
+from crm_kpi import cli, expectations, guard, job, publish, runner
 from crm_kpi.paths import project_root
 
 pytestmark = pytest.mark.slow
@@ -203,3 +203,182 @@ def test_a_platform_that_refuses_to_replace_an_open_file_keeps_the_build_aside(
     assert cli.main(["publish", "--db", str(db_path)]) == 0
     assert _state(db_path)[1] == 3
     assert not publish.build_dir(db_path).exists()
+
+
+# ------------------------------------------------------------------------------- read-write sessions, WAL
+
+SESSION = (
+    "import duckdb, os, sys\n"
+    "connection = duckdb.connect(sys.argv[1])\n"
+    "print('open', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "connection.execute('create table main.scratch as select 1 as x')\n"
+    "print('wrote', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "os._exit(9)\n"
+)
+
+
+def _session(db_path: Path) -> subprocess.Popen[str]:
+    """A read-write DuckDB session on the file (as a BI tool or a shell opened without read_only)."""
+    session = subprocess.Popen(
+        [sys.executable, "-c", SESSION, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert session.stdout is not None and session.stdout.readline().strip() == "open"
+    return session
+
+
+def _step(session: subprocess.Popen[str], expect: str | None) -> None:
+    assert session.stdin is not None and session.stdout is not None
+    session.stdin.write("go\n")
+    session.stdin.flush()
+    if expect:
+        assert session.stdout.readline().strip() == expect
+
+
+def test_a_writer_only_is_seen_by_the_probe(published: tuple[Path, tuple[str, int]]) -> None:
+    db_path, _ = published
+    assert not publish.held_by_writer(db_path)
+    with duckdb.connect(str(db_path), read_only=True):
+        assert not publish.held_by_writer(db_path), "a reader in this process"
+    session = _session(db_path)
+    try:
+        assert publish.held_by_writer(db_path)
+    finally:
+        session.kill()
+        session.wait()
+    assert not publish.held_by_writer(db_path)
+
+
+def test_a_read_write_session_opened_during_a_run_stops_the_publish_and_doctor_repairs_its_wal(
+    published: tuple[Path, tuple[str, int]], tmp_path: Path
+) -> None:
+    """A session opens the published file read-write while the run builds: the run does not publish (its
+    later writes would go to a WAL the new file replays), names it, and keeps the validated build. The
+    session writes and dies: its WAL, held by no process, is named as such (not as a writer) by the run,
+    `crm-kpi publish` and `crm-kpi doctor`; `doctor --repair` moves it aside, and the build is published."""
+    db_path, before = published
+    sessions: list[subprocess.Popen[str]] = []
+    real_mark = publish.mark_validated
+
+    def mark_then_open(path: Path) -> None:
+        real_mark(path)
+        sessions.append(_session(db_path))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(publish, "mark_validated", mark_then_open)
+        with pytest.raises(publish.PublishError) as refused:
+            job.run(_settings(db_path, _export(tmp_path / "second", 1), tmp_path / "second_build"), print)
+    session = sessions[0]
+    assert str(refused.value) == (
+        f"{db_path} is open for writing by another process (a read-write DuckDB session: BI tools and shells "
+        f"should open it read-only): close it; the validated build is kept in {publish.build_dir(db_path)}: "
+        "then run `crm-kpi publish`"
+    )
+    _step(session, "wrote")
+    _step(session, None)
+    session.wait()
+    wal = publish.wal_of(db_path)
+    assert wal.exists() and not publish.held_by_writer(db_path)
+    assert cli.main(["publish", "--db", str(db_path)]) == 1
+    with pytest.raises(publish.PublishError, match=r"has a write-ahead log beside it .* that no process holds"):
+        publish.check_no_writer(db_path)
+    assert cli.main(["doctor", "--db", str(db_path)]) == 1
+    assert wal.exists(), "doctor without --repair changes nothing"
+    healthy, found = publish.doctor(db_path, repair=True)
+    assert healthy and found[1].startswith(f"moved aside to {wal.name}.stale-") and found[2] == f"{db_path} opens"
+    assert not wal.exists() and len(list(db_path.parent.glob(f"{wal.name}.stale-*"))) == 1
+    assert cli.main(["doctor", "--db", str(db_path)]) == 0
+    assert cli.main(["publish", "--db", str(db_path)]) == 0
+    assert _state(db_path)[1] == 3 and _state(db_path) != before
+
+
+# ------------------------------------------------------------------------------------------ publish guard
+
+
+def _guard_export(folder: Path, quarantined: int = 0, non_usd: int = 0) -> Path:
+    """The required-tables fixture with 40 more leads and 40 more deals of 100 USD won before the as-of date (the
+    last creation date, 2025-02-11): enough rows for the guard to judge. `quarantined` of the leads have an
+    unknown channel, `non_usd` of the deals are in euros, which the export has no exchange rate for."""
+    raw = _export(folder)
+    with (
+        open(raw / "leads.csv", "a", encoding="utf-8") as leads,
+        open(raw / "opportunities.csv", "a", encoding="utf-8") as deals,
+    ):
+        for number in range(40):
+            channel = "tv" if number < quarantined else "referral"
+            leads.write(NEW_LEAD.replace("lead_9", f"lead_g{number}").replace(",referral,", f",{channel},"))
+            currency = "EUR" if number < non_usd else "USD"
+            deals.write(
+                f"opp_g{number},acc_1,usr_1,,new_business,2025-02-01T00:00:00Z,2025-02-05,closed_won,100,{currency},"
+                ",,2025-02-05T00:00:00Z,false\n"
+            )
+    return raw
+
+
+def test_the_publish_guard_stops_a_build_whose_figures_move_past_their_thresholds(tmp_path: Path) -> None:
+    """Half the leads quarantined and the deals in a currency without a rate (bookings more than halved): every
+    test passes, the guard stops the run naming each table and figure; --accept-changes publishes it."""
+    db_path = tmp_path / "warehouse" / "crm_kpi.duckdb"
+    job.run(_settings(db_path, _guard_export(tmp_path / "first"), tmp_path / "first_build"), print)
+    before = _state(db_path)
+    assert before[1] == 42
+    changed = _guard_export(tmp_path / "second", quarantined=30, non_usd=30)
+    with pytest.raises(job.JobFailed) as stopped:
+        job.run(_settings(db_path, changed, tmp_path / "second_build"), print)
+    message = str(stopped.value)
+    for line in (
+        "the publish guard stopped the run: every test passed, but",
+        "leads: 31 of the file's 44 rows quarantined (70.5%), above publish_max_quarantine_share = 0.1 "
+        "(see audit.audit_crm__quarantined_rows)",
+        "opportunities: 30 of the file's 42 rows quarantined (71.4%), above publish_max_quarantine_share = 0.1",
+        "marts.fct_leads: 12 rows, 42 published (-71.4%), beyond publish_max_row_change = 0.5",
+        "marts.fct_opportunities: 12 rows, 42 published (-71.4%), beyond publish_max_row_change = 0.5",
+        "bookings (amount of the deals won by the as-of date, marts.fct_opportunities): 1,000.00, 4,000.00 "
+        "published (-75.0%), beyond publish_max_kpi_change = 0.25",
+        "won deals (marts.fct_opportunities): 10.00, 40.00 published (-75.0%), beyond publish_max_kpi_change = 0.25",
+        "leads (marts.fct_leads): 12.00, 42.00 published (-71.4%), beyond publish_max_kpi_change = 0.25",
+        f"Nothing was published: {db_path} is unchanged.",
+    ):
+        assert line in message
+    assert _state(db_path) == before
+    result = job.run(_settings(db_path, changed, tmp_path / "third_build", accept_changes=True), print)
+    assert result.publication is not None and _state(db_path)[1] == 12
+
+
+def test_the_guard_judges_only_tables_big_enough_and_the_first_build_by_its_quarantine() -> None:
+    limit = {
+        "publish_max_quarantine_share": 0.1,
+        "publish_max_row_change": 0.5,
+        "publish_max_kpi_change": 0.25,
+        "publish_guard_min_rows": 20,
+    }
+    candidate = guard.Figures(
+        {"leads": (19, 10), "users": (20, 3)},
+        {"fct_leads": 5, "dim_reps": 31},
+        {"k": ("dim_reps", 74.0), "small": ("fct_leads", 1.0)},
+    )
+    published = guard.Figures(
+        {}, {"fct_leads": 19, "dim_reps": 20}, {"k": ("dim_reps", 100.0), "small": ("fct_leads", 9.0)}
+    )
+    assert guard.breaches(candidate, None, limit) == [
+        "users: 3 of the file's 20 rows quarantined (15.0%), above publish_max_quarantine_share = 0.1 "
+        "(see audit.audit_crm__quarantined_rows)"
+    ]
+    assert guard.breaches(candidate, published, limit)[1:] == [
+        "marts.dim_reps: 31 rows, 20 published (+55.0%), beyond publish_max_row_change = 0.5",
+        "k: 74.00, 100.00 published (-26.0%), beyond publish_max_kpi_change = 0.25",
+    ]
+
+
+def test_the_guards_thresholds_are_vars_checked_where_read(tmp_path: Path) -> None:
+    settings = runner.BuildSettings(db_path=tmp_path / "w.duckdb")
+    assert guard.limits(settings) == {
+        "publish_max_quarantine_share": 0.1,
+        "publish_max_row_change": 0.5,
+        "publish_max_kpi_change": 0.25,
+        "publish_guard_min_rows": 20,
+    }
+    settings.extra_vars = {"publish_max_quarantine_share": "half"}
+    with pytest.raises(ValueError, match="var publish_max_quarantine_share = 'half' is not valid"):
+        guard.limits(settings)

@@ -81,6 +81,8 @@ def test_publish_swaps_schemas_and_the_bi_role_reads_only_marts(published: Postg
     assert cli.main(["grant-bi-role", "--role", "crm_bi"]) == 0
     reader = PostgresSettings(server.host, server.port, "crm_bi", "read-only secret", server.dbname)
     assert _leads(reader) == 2
+    with pytest.raises(Exception, match="permission denied to create temporary tables"):
+        _query(reader, "create temporary table scratch (x integer)")
     for table in (
         "staging.stg_crm__leads",
         "audit.audit_crm__quarantined_rows",

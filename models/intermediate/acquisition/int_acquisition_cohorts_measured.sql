@@ -36,7 +36,7 @@ as_of_dates as (
 
 trailing_window as (
     select
-        cast({{ dbt.dateadd('month', 1 - var('clv_trailing_months') | int, 'as_of_month') }} as date) as window_start,
+        cast({{ dbt.dateadd('month', 1 - crm_kpi.checked_var('clv_trailing_months'), 'as_of_month') }} as date) as window_start,
         as_of_month as window_end
     from as_of_dates
 ),

@@ -37,8 +37,8 @@ bounds as (
 
 final as (
     select
-        {%- if var('as_of_date') %}
-        cast('{{ var("as_of_date") }}' as date) as as_of_date,
+        {%- if crm_kpi.checked_var('as_of_date') %}
+        cast('{{ crm_kpi.checked_var("as_of_date") }}' as date) as as_of_date,
         {%- else %}
         last_data_date as as_of_date,
         {%- endif %}

@@ -33,7 +33,7 @@ bounds as (
 ),
 
 day_numbers as (
-    {{ dbt.generate_series(20000) }}
+    {{ dbt.generate_series(crm_kpi.plausible_span('day')) }}
 ),
 
 final as (

@@ -1,4 +1,7 @@
-{#- One row per day from the first data date to the as-of date. -#}
+{#-
+    One row per day from the first data date to the as-of date; the series spans the plausible window
+    (plausible_span), so any as-of date inside it has its days.
+-#}
 with
 
 as_of_dates as (
@@ -6,7 +9,7 @@ as_of_dates as (
 ),
 
 day_numbers as (
-    {{ dbt.generate_series(20000) }}
+    {{ dbt.generate_series(crm_kpi.plausible_span('day')) }}
 ),
 
 final as (

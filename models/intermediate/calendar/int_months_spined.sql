@@ -9,7 +9,7 @@ as_of_dates as (
 ),
 
 month_numbers as (
-    {{ dbt.generate_series(1200) }}
+    {{ dbt.generate_series(crm_kpi.plausible_span('month')) }}
 ),
 
 months as (

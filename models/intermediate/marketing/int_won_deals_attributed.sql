@@ -11,7 +11,7 @@
     creation) whose date is within the conversion window: from close_date minus
     var('attribution_window_days') to close_date, both included.
 -#}
-{%- set window_days = var('attribution_window_days') | int -%}
+{%- set window_days = crm_kpi.checked_var('attribution_window_days') -%}
 {%- set touch_rules = ['last_touch', 'linear', 'position_based'] -%}
 
 with

@@ -5,7 +5,7 @@
     is the rep it is measured for; the owner's team is the team of their membership on the day each
     clock starts (creation, MQL, first contact).
 -#}
-{%- set follow_up_days = var('follow_up_days') | float -%}
+{%- set follow_up_days = crm_kpi.checked_var('follow_up_days') -%}
 
 with
 

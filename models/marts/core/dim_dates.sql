@@ -17,10 +17,7 @@
     double, so it means the same on every engine. Intervals passed to dbt.dateadd are parenthesised:
     dbt-spark multiplies the interval text by 12 for years without parentheses.
 -#}
-{%- set fiscal_start = var('fiscal_year_start_month') | int -%}
-{%- if fiscal_start < 1 or fiscal_start > 12 -%}
-    {%- do exceptions.raise_compiler_error("var fiscal_year_start_month must be a month number 1-12, got " ~ var('fiscal_year_start_month')) -%}
-{%- endif -%}
+{%- set fiscal_start = crm_kpi.checked_var('fiscal_year_start_month') -%}
 {%- set month_names = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] -%}
 {%- set persian_month_names = ['Farvardin', 'Ordibehesht', 'Khordad', 'Tir', 'Mordad', 'Shahrivar', 'Mehr', 'Aban', 'Azar', 'Dey', 'Bahman', 'Esfand'] -%}
 {%- set persian_month_names_fa = ['فروردین', 'اردیبهشت', 'خرداد', 'تیر', 'مرداد', 'شهریور', 'مهر', 'آبان', 'آذر', 'دی', 'بهمن', 'اسفند'] -%}

@@ -18,7 +18,7 @@ final as (
         last_name,
         email,
         phone,
-        {{ dbt.hash("coalesce(lower(email), lead_id)") }} as lead_person_key,
+        {{ dbt.hash(dbt.concat([crm_kpi.pii_salt(), "coalesce(lower(email), lead_id)"])) }} as lead_person_key,
         status,
         {{ crm_kpi.live_reference('converted_account_id', 'accounts') }} as converted_account_id,
         {{ crm_kpi.live_reference('converted_opportunity_id', 'opportunities') }} as converted_opportunity_id,

@@ -9,7 +9,7 @@ with
 
 invoices as (
     select * from {{ ref('stg_crm__invoices') }}
-    where {{ crm_kpi.in_incremental_window('issued_on', var('incremental_lookback_days_invoices')) }}
+    where {{ crm_kpi.in_incremental_window('issued_on', crm_kpi.checked_var('incremental_lookback_days_invoices')) }}
 ),
 
 as_of_dates as (
@@ -31,7 +31,7 @@ final as (
     cross join as_of_dates
     where
         invoices.issued_on <= as_of_dates.as_of_date
-        and {{ crm_kpi.in_incremental_window('invoices.issued_on', var('incremental_lookback_days_invoices')) }}
+        and {{ crm_kpi.in_incremental_window('invoices.issued_on', crm_kpi.checked_var('incremental_lookback_days_invoices')) }}
 )
 
 select * from final

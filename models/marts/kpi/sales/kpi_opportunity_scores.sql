@@ -3,10 +3,10 @@
     part is factor x its share of the weights and the parts add up to the score's points.
 -#}
 {%- set factors = ['stage', 'amount', 'age', 'activity', 'fit'] -%}
-{%- set weights = var('opportunity_score_weights') -%}
+{%- set weights = crm_kpi.checked_var('opportunity_score_weights') -%}
 {%- set ns = namespace(total_weight=0.0) -%}
 {%- for factor in factors -%}
-{%- set ns.total_weight = ns.total_weight + (weights[factor] | float) -%}
+{%- set ns.total_weight = ns.total_weight + weights[factor] -%}
 {%- endfor -%}
 {%- set total_weight = ns.total_weight -%}
 {%- if total_weight <= 0 -%}
@@ -139,7 +139,7 @@ factored as (
         end as age_factor,
         case
             when measured.days_since_last_activity is null then 0.0
-            else greatest(0.0, 1 - measured.days_since_last_activity / cast({{ var('opportunity_score_stale_after_days') }} as {{ crm_kpi.type_double() }}))
+            else greatest(0.0, 1 - measured.days_since_last_activity / cast({{ crm_kpi.checked_var('opportunity_score_stale_after_days') }} as {{ crm_kpi.type_double() }}))
         end as activity_factor
     from measured
 ),

@@ -87,7 +87,7 @@ counts as (
         member_teams.team_id,
         teams.team_name,
         cast(coalesce(team_scores.respondents, 0) as {{ dbt.type_bigint() }}) as respondents,
-        coalesce(team_scores.respondents, 0) < {{ var('enps_min_responses') | int }} as is_suppressed,
+        coalesce(team_scores.respondents, 0) < {{ crm_kpi.checked_var('enps_min_responses') }} as is_suppressed,
         team_scores.promoters,
         team_scores.passives,
         team_scores.detractors
