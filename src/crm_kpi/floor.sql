@@ -10,6 +10,7 @@
 --   {reporting_currency}   the reporting currency, a string literal
 --
 -- Staging rules that change the numbers, as in models/staging (macro typed_raw_rows):
+--   * every converted amount (spend, deal amount, quota, MRR) is rounded to the cent once, on its row;
 --   * text is trimmed, '' is null; a row whose required value is missing, whose value does not parse
 --     (try_cast), whose enum is unknown, whose stage is not in `stages`, that fails a range check or
 --     whose money has no exchange rate is excluded (the warehouse quarantines it);
@@ -140,7 +141,7 @@ valid as (
         and (user_id is not null or team_id is not null)
 )
 
-select valid.quota_id, valid.user_id, valid.month_start, valid.amount * rates.rate_to_reporting as amount
+select valid.quota_id, valid.user_id, valid.month_start, floor_money(valid.amount * rates.rate_to_reporting) as amount
 from valid
 asof left join floor_rates as rates
     on valid.currency = rates.currency and valid.month_start >= rates.rate_date
@@ -209,7 +210,7 @@ valid as (
     where campaign_id is not null and spend_date is not null and amount is not null and currency is not null
 )
 
-select valid.campaign_id, valid.spend_date, valid.amount * rates.rate_to_reporting as amount
+select valid.campaign_id, valid.spend_date, floor_money(valid.amount * rates.rate_to_reporting) as amount
 from valid
 asof left join floor_rates as rates
     on valid.currency = rates.currency and valid.spend_date >= rates.rate_date
@@ -391,7 +392,7 @@ select
     valid.created_at,
     valid.close_date,
     valid.stage,
-    valid.amount * rates.rate_to_reporting as amount
+    floor_money(valid.amount * rates.rate_to_reporting) as amount
 from valid
 asof left join floor_rates as rates
     on valid.currency = rates.currency and cast(valid.created_at as date) >= rates.rate_date
@@ -429,7 +430,7 @@ valid as (
         and currency is not null
 )
 
-select valid.account_id, valid.period_start, valid.period_end, valid.mrr * rates.rate_to_reporting as mrr
+select valid.account_id, valid.period_start, valid.period_end, floor_money(valid.mrr * rates.rate_to_reporting) as mrr
 from valid
 asof left join floor_rates as rates
     on valid.currency = rates.currency and valid.period_start >= rates.rate_date
@@ -836,9 +837,10 @@ totals as (
         coalesce(sum(months.new_customers), 0) as new_customers,
         coalesce(sum(months.attributed_revenue), 0) as attributed_revenue
     from keys
-    left join floor_campaign_months as months
+    -- A campaign's totals are the sums of its months as published (each rounded), as in the mart.
+    left join floor.kpi_campaign_cac_monthly as months
         on
-            keys.campaign_id = coalesce(months.campaign_id, 'unattributed')
+            keys.campaign_id = months.campaign_id
             and keys.attribution_rule = months.attribution_rule
     group by keys.campaign_id, keys.campaign_name, keys.channel, keys.attribution_rule
 )
@@ -950,10 +952,21 @@ with closed_deals as (
     group by owner_user_id, close_month
 ),
 
+monthly_quotas as (
+    select user_id, floor_month(month_start) as month_start, sum(amount) as quota
+    from floor_quotas
+    where user_id is not null
+    group by user_id, floor_month(month_start)
+),
+
+-- The reps, and the users with a quota row (a month with a quota is a row even after the user left).
 reps as (
     select user_id, full_name, role, hired_on, left_on
     from floor_users
-    where role in ('ae', 'am') or user_id in (select closed_deals.user_id from closed_deals)
+    where
+        role in ('ae', 'am')
+        or user_id in (select closed_deals.user_id from closed_deals)
+        or user_id in (select monthly_quotas.user_id from monthly_quotas)
 ),
 
 rep_months as (
@@ -961,16 +974,14 @@ rep_months as (
     from reps
     inner join floor_months as months
         on months.month_start >= floor_month(reps.hired_on) and (reps.left_on >= months.month_start or reps.left_on is null)
+    where reps.role in ('ae', 'am') or reps.user_id in (select closed_deals.user_id from closed_deals)
     union
     select user_id, month_start
     from closed_deals
-),
-
-monthly_quotas as (
-    select user_id, floor_month(month_start) as month_start, sum(amount) as quota
-    from floor_quotas
-    where user_id is not null
-    group by user_id, floor_month(month_start)
+    union
+    select monthly_quotas.user_id, monthly_quotas.month_start
+    from monthly_quotas
+    inner join floor_months as months on monthly_quotas.month_start = months.month_start
 ),
 
 measures as (

@@ -53,8 +53,8 @@ def test_every_raw_row_is_staged_superseded_deleted_or_quarantined(demo_warehous
     rows = _sorted_rows(demo_warehouse.db_path, "audit.audit_crm__row_accounting")
     assert rows, "no row accounting"
     assert len(rows) == 24
-    for table, _file, present, raw, staged, superseded, deleted, quarantined, balanced in rows:
-        assert present and balanced and raw == staged + superseded + deleted + quarantined, table
+    for table, _file, present, raw, staged, superseded, deleted, quarantined, balanced, unchanged in rows:
+        assert present and balanced and unchanged and raw == staged + superseded + deleted + quarantined, table
 
 
 def test_quarantine_names_table_record_column_and_reason(demo_warehouse: Warehouse) -> None:
