@@ -4,7 +4,8 @@ The catalogue's ids and names are data (`kpi_catalogue.csv`, copied from ../shar
 project never reads ../shared at run time). What answers each KPI is read from the dbt manifest: the mart
 columns whose `meta.kpi` names the id (see crm_kpi.manifest). `crm-kpi catalogue` prints the index;
 `crm-kpi run` also writes it as the dbt docs front page (`models/docs/_generated/overview.md`, the
-`__overview__` docs block; not committed, rewritten at each run).
+`__overview__` docs block; not committed, rewritten at each run). `crm-kpi catalogue --markdown FILE` writes it
+as a markdown page: the committed `docs/kpi-index.md`, linked from the README.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def format_markdown(entries: Sequence[Entry]) -> str:
+def format_overview(entries: Sequence[Entry]) -> str:
     """The index as the dbt docs front page (the `__overview__` docs block)."""
     built = sum(entry.built for entry in entries)
     lines = [
@@ -157,12 +158,88 @@ def format_markdown(entries: Sequence[Entry]) -> str:
     return "\n".join(lines)
 
 
+def _summary(description: str) -> str:
+    """A mart description's first sentence (up to a period or colon outside parentheses): what it answers."""
+    text = " ".join(description.split())
+    depth = 0
+    for position, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char in ".:" and text[position + 1 : position + 2] in ("", " "):
+            return text[:position]
+    return text
+
+
+def _area_order(marts: Sequence[Mart], catalogue: Sequence[Kpi]) -> list[tuple[str, list[Mart]]]:
+    """The marts by their folder (`models/marts/kpi/<area>/`), in the catalogue's order of areas (the folder
+    names the area's first word: `funnel` is "Funnel and lead management"), each area's marts by their first id."""
+    areas = list(dict.fromkeys(kpi.area for kpi in catalogue))
+    folders: dict[str, list[Mart]] = {}
+    for mart in marts:
+        folders.setdefault(Path(mart.path).parent.name, []).append(mart)
+
+    def title(folder: str) -> str:
+        return next((area for area in areas if area.split()[0].lower() == folder.lower()), folder.capitalize())
+
+    def rank(folder: str) -> tuple[int, str]:
+        return (areas.index(title(folder)) if title(folder) in areas else len(areas), folder)
+
+    position = {kpi.id: (index, kpi.area) for index, kpi in enumerate(catalogue)}
+
+    def first_id(mart: Mart, area: str) -> tuple[int, str]:
+        """The catalogue position of the mart's first id of its own area (else of any area)."""
+        ids = [position[kpi_id] for kpi_id in mart.kpi_ids if kpi_id in position]
+        own = [index for index, kpi_area in ids if kpi_area == area]
+        return (min(own or [index for index, _ in ids] or [len(position)]), mart.name)
+
+    return [
+        (title(folder), sorted(folders[folder], key=lambda mart: first_id(mart, title(folder))))
+        for folder in sorted(folders, key=rank)
+    ]
+
+
+def format_markdown(entries: Sequence[Entry]) -> str:
+    """The index as a markdown page (docs/kpi-index.md, linked from the README): the KPI marts by area, then
+    each KPI with the marts and columns that answer it. Everything comes from the manifest, so a new KPI mart
+    appears by running `crm-kpi catalogue --markdown docs/kpi-index.md` again."""
+    marts = list({answer.mart.name: answer.mart for entry in entries for answer in entry.answers}.values())
+    built = sum(entry.built for entry in entries)
+    lines = [
+        "<!-- Generated from the dbt manifest by `crm-kpi catalogue --markdown docs/kpi-index.md`: do not edit.",
+        "     tests/python/test_catalogue.py fails when this file differs from what the manifest gives. -->",
+        "# KPI index",
+        "",
+        f"{len(marts)} KPI marts answer {built} of the {len(entries)} KPIs of the catalogue. Each mart is a table in",
+        "the schema `marts`, declared in `models/marts/kpi/<area>/<mart>.sql` and the YAML beside it (its",
+        "description, each column's formula, its grain and its tests). The grain is the mart's",
+        "`unique_combination_of_columns` (or `unique`) test; the KPI ids are the catalogue ids its columns claim",
+        "(`meta.kpi`). Many marts hold several breakdowns or rules as rows (`period_type`, `breakdown`,",
+        "`grouping_level`, `attribution_rule`, `survey_type`): filter on one value before you sum. The dbt docs'",
+        "front page lists the tests of every KPI (`crm-kpi catalogue`).",
+        "",
+        "## The KPI marts",
+    ]
+    for area, area_marts in _area_order(marts, [entry.kpi for entry in entries]):
+        lines += ["", f"### {area}", "", "| mart | grain (key) | KPIs | what it answers |", "|---|---|---|---|"]
+        for mart in area_marts:
+            grain = ", ".join(f"`{column}`" for column in mart.grain)
+            kpis = ", ".join(mart.kpi_ids)
+            lines.append(f"| `{mart.name}` | {grain} | {kpis} | {_cell(_summary(mart.description))} |")
+    lines += ["", "## KPI by KPI", "", "| id | KPI | mart | columns |", "|---|---|---|---|"]
+    for entry in entries:
+        label = f"| {entry.kpi.id} | {_cell(entry.kpi.name)} |"
+        if not entry.answers:
+            lines.append(f"{label} not built yet | |")
+        for answer in entry.answers:
+            lines.append(f"{label} `{answer.mart.name}` | {', '.join(f'`{c}`' for c in answer.columns)} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_overview(project_dir: Path, entries: Sequence[Entry]) -> Path:
     """Write the docs' front page; unchanged text is not rewritten, and a new text replaces the file in one
     rename (a dbt parse running at the same time reads the old file or the new one, never half of one)."""
     path = project_dir / OVERVIEW_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = format_markdown(entries)
+    text = format_overview(entries)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return path
     fresh = path.with_name(f".{path.name}.{os.getpid()}")
@@ -172,7 +249,7 @@ def write_overview(project_dir: Path, entries: Sequence[Entry]) -> Path:
 
 
 def overview_in_manifest(built: Mapping[str, Any], page: str) -> bool:
-    """Whether a dbt manifest holds this front page (`page`, as `format_markdown` writes it) as the project's
+    """Whether a dbt manifest holds this front page (`page`, as `format_overview` writes it) as the project's
     `__overview__` block. dbt docs show the manifest on disk: one parsed before the page was written (the first
     run, or a run whose KPIs changed) holds dbt's default welcome page, or the previous run's index."""
     body = page.split("{% docs __overview__ %}", 1)[-1].rsplit("{% enddocs %}", 1)[0].strip()
@@ -188,6 +265,7 @@ __all__ = [
     "Entry",
     "Kpi",
     "format_markdown",
+    "format_overview",
     "format_text",
     "index",
     "load_catalogue",

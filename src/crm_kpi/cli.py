@@ -114,7 +114,7 @@ def cmd_grant_bi_role(args: argparse.Namespace) -> int:
 
 
 def _house_rules_steps(root: Path, scratch: Path) -> list[tuple[str, list[str], dict[str, str]]]:
-    """`dbt parse` into the scratch folder (not the project's target/), then dbt-bouncer on that manifest.
+    """`dbt parse` into the scratch folder (not the project's target/), then dbt-bouncer and dbt-score on that manifest.
 
     dbt-bouncer.yml holds the house rules; dbt-bouncer reads the artifacts from $DBT_PROJECT_DIR/target. A macro
     argument documented in YAML that does not match the macro's signature fails the parse: dbt's flag
@@ -125,7 +125,12 @@ def _house_rules_steps(root: Path, scratch: Path) -> list[tuple[str, list[str], 
     parse += ["parse", "--project-dir", str(root), "--profiles-dir", str(root)]
     parse += ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
     bouncer = [str(bin_dir / "dbt-bouncer"), "run", "--config-file", str(root / "dbt-bouncer.yml")]
-    return [("dbt parse", parse, {}), ("dbt-bouncer", bouncer, {"DBT_PROJECT_DIR": str(scratch)})]
+    score = [str(bin_dir / "dbt-score"), "lint", "--manifest", str(scratch / "target" / "manifest.json")]
+    return [
+        ("dbt parse", parse, {}),
+        ("dbt-bouncer", bouncer, {"DBT_PROJECT_DIR": str(scratch)}),
+        ("dbt-score", score, {}),  # thresholds and rules: pyproject.toml [tool.dbt-score]
+    ]
 
 
 def _workers(pytest_args: list[str]) -> list[str]:

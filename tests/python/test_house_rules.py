@@ -106,3 +106,23 @@ def test_named_data_tests_fit_postgres_relation_names() -> None:
         for node in document.get("models") or []:
             too_long += [f"{path.name}: {name}" for name in _named_tests(node) if len(name) > 63]
     assert not too_long, too_long
+
+
+def test_dbt_score_is_configured_and_every_model_and_seed_has_an_owner() -> None:
+    """dbt-score (a step of `crm-kpi test`, after dbt-bouncer) reads pyproject.toml: every built-in rule on,
+    thresholds at least its defaults; its has_owner rules read `meta.owner`, set once per project in
+    dbt_project.yml for the models and the seeds (meta merges into each node's own)."""
+    import tomllib
+
+    root = project_root()
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["dbt-score"]
+    assert not config.get("disabled_rules"), "a disabled dbt-score rule needs its reason, and a test saying so"
+    assert config["fail_project_under"] >= 9.0 and config["fail_any_item_under"] >= 5.0, config
+    dev = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert any(pin.startswith("dbt-score") for pin in dev["dev"])
+    assert re.search(r"^dbt-score==", (root / "requirements-dev.lock").read_text(encoding="utf-8"), re.MULTILINE)
+    project = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8"))
+    for kind in ("models", "seeds"):
+        assert str(project[kind]["crm_kpi"]["+meta"]["owner"]).strip(), f"{kind}: no project-level owner"
+    sources = [path.read_text(encoding="utf-8") for path in (root / "src" / "crm_kpi").rglob("*.py")]
+    assert any('"dbt-score"' in text and '"lint"' in text for text in sources), "no `dbt-score lint` step"

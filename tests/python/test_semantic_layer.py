@@ -970,12 +970,12 @@ def test_validate_configs(semantic_project: tuple[Path, dict[str, str]]) -> None
 
 def test_readme_examples_run(semantic_project) -> None:  # type: ignore[no-untyped-def]
     """`mf query --metrics win_rate --group-by metric_time__quarter,rep__region`, as a user types it, and every other
-    `mf query` of the README's semantic-layer section."""
+    `mf query` of the semantic-layer section of docs/bi.md (linked from the README)."""
     result = mf_frame(semantic_project, ["win_rate"], ("metric_time__quarter", "rep__region"))
     assert {"metric_time__quarter", "rep__region", "win_rate"} <= set(result.columns)
     assert result["win_rate"].dropna().between(0, 1).all() and len(result) >= 8
     examples = []
-    for line in (project_root() / "README.md").read_text(encoding="utf-8").splitlines():
+    for line in (project_root() / "docs" / "bi.md").read_text(encoding="utf-8").splitlines():
         if line.startswith("mf query --metrics "):
             words = line.split()
             group_by = words[words.index("--group-by") + 1].split(",") if "--group-by" in words else []
