@@ -2,7 +2,8 @@
     Marketing-sourced pipeline (M6) against the pipeline and staging: in every period the campaigns'
     open and created pipeline is at most the company's (kpi_pipeline_by_period), and over all months the
     campaigns' created opportunities are exactly the opportunities with a stage history whose source lead
-    is attributed to a campaign (int_leads_attributed).
+    is attributed to a campaign (int_leads_attributed); without any stage history in the export, every
+    such opportunity created by the as-of date (the deals' own dates say when they were created).
 -#}
 with
 
@@ -30,11 +31,18 @@ attributed_deals as (
     from {{ ref('int_opportunities_classified') }} as opportunities
     inner join {{ ref('int_leads_attributed') }} as attributed_leads
         on opportunities.source_lead_id = attributed_leads.lead_id
-    inner join {{ ref('stg_crm__opportunity_stage_history') }} as stage_history
-        on opportunities.opportunity_id = stage_history.opportunity_id
     where
         attributed_leads.attributed_campaign_id is not null
-        and cast(stage_history.changed_at as date) <= (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+        and (
+            exists (
+                select 1
+                from {{ ref('stg_crm__opportunity_stage_history') }} as stage_history
+                where
+                    stage_history.opportunity_id = opportunities.opportunity_id
+                    and cast(stage_history.changed_at as date) <= (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+            )
+            or not exists (select 1 from {{ ref('stg_crm__opportunity_stage_history') }})
+        )
 ),
 
 created_over_months as (
