@@ -26,23 +26,30 @@ pipeline as (
     where breakdown = 'company'
 ),
 
+first_history as (
+    select
+        opportunity_id,
+        min(cast(changed_at as date)) as first_changed_on
+    from {{ ref('stg_crm__opportunity_stage_history') }}
+    group by opportunity_id
+),
+
+history_presence as (
+    select count(*) as history_rows from {{ ref('stg_crm__opportunity_stage_history') }}
+),
+
 attributed_deals as (
     select count(distinct opportunities.opportunity_id) as deals
     from {{ ref('int_opportunities_classified') }} as opportunities
     inner join {{ ref('int_leads_attributed') }} as attributed_leads
         on opportunities.source_lead_id = attributed_leads.lead_id
+    left join first_history
+        on opportunities.opportunity_id = first_history.opportunity_id
+    cross join {{ ref('int_as_of_dates') }} as as_of_dates
+    cross join history_presence
     where
         attributed_leads.attributed_campaign_id is not null
-        and (
-            exists (
-                select 1
-                from {{ ref('stg_crm__opportunity_stage_history') }} as stage_history
-                where
-                    stage_history.opportunity_id = opportunities.opportunity_id
-                    and cast(stage_history.changed_at as date) <= (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
-            )
-            or not exists (select 1 from {{ ref('stg_crm__opportunity_stage_history') }})
-        )
+        and (first_history.first_changed_on <= as_of_dates.as_of_date or history_presence.history_rows = 0)
 ),
 
 created_over_months as (

@@ -58,7 +58,7 @@ dated_changes as (
     select
         opportunity_id,
         created_at as changed_at,
-        cast(null as {{ dbt.type_string() }}) as stage,
+        cast(null as {{ dbt.type_string() }}) as stage,  -- noqa: RF04
         cast(null as {{ crm_kpi.type_double() }}) as stage_probability,
         false as is_closed,
         false as is_won,

@@ -241,7 +241,7 @@ final as (
     cross join source_presence
     where
         source_presence.state_rows > 0
-        and (source_presence.has_stage_history or spine.breakdown != 'stage')
+        and (source_presence.has_stage_history or spine.breakdown <> 'stage')
 )
 
 select * from final
