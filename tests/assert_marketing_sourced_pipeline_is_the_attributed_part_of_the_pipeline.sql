@@ -2,7 +2,8 @@
     Marketing-sourced pipeline (M6) against the pipeline and staging: in every period the campaigns'
     open and created pipeline is at most the company's (kpi_pipeline_by_period), and over all months the
     campaigns' created opportunities are exactly the opportunities with a stage history whose source lead
-    is attributed to a campaign (int_leads_attributed).
+    is attributed to a campaign (int_leads_attributed); without any stage history in the export, every
+    such opportunity created by the as-of date (the deals' own dates say when they were created).
 -#}
 with
 
@@ -25,16 +26,30 @@ pipeline as (
     where breakdown = 'company'
 ),
 
+first_history as (
+    select
+        opportunity_id,
+        min(cast(changed_at as date)) as first_changed_on
+    from {{ ref('stg_crm__opportunity_stage_history') }}
+    group by opportunity_id
+),
+
+history_presence as (
+    select count(*) as history_rows from {{ ref('stg_crm__opportunity_stage_history') }}
+),
+
 attributed_deals as (
     select count(distinct opportunities.opportunity_id) as deals
     from {{ ref('int_opportunities_classified') }} as opportunities
     inner join {{ ref('int_leads_attributed') }} as attributed_leads
         on opportunities.source_lead_id = attributed_leads.lead_id
-    inner join {{ ref('stg_crm__opportunity_stage_history') }} as stage_history
-        on opportunities.opportunity_id = stage_history.opportunity_id
+    left join first_history
+        on opportunities.opportunity_id = first_history.opportunity_id
+    cross join {{ ref('int_as_of_dates') }} as as_of_dates
+    cross join history_presence
     where
         attributed_leads.attributed_campaign_id is not null
-        and cast(stage_history.changed_at as date) <= (select as_of_dates.as_of_date from {{ ref('int_as_of_dates') }} as as_of_dates)
+        and (first_history.first_changed_on <= as_of_dates.as_of_date or history_presence.history_rows = 0)
 ),
 
 created_over_months as (

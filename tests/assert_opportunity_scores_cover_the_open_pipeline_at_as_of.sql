@@ -1,6 +1,7 @@
 {#-
     F12 scores every deal of the open pipeline at the as-of date, and only those: as many scored deals, and
-    the same value, as kpi_pipeline_by_period's company row of the as-of month.
+    the same value, as kpi_pipeline_by_period's company row of the as-of month. Without stage history (the
+    pipeline's value unknown, null) no deal is scored: the score needs each deal's stage.
 -#}
 with
 
@@ -28,4 +29,8 @@ select
     pipeline.open_value
 from scores
 cross join pipeline
-where scores.deals <> pipeline.open_deals or scores.amount <> pipeline.open_value
+where
+    case
+        when pipeline.open_value is null then scores.deals > 0
+        else scores.deals <> pipeline.open_deals or scores.amount <> pipeline.open_value
+    end

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crm_kpi import guard, manifest, publish, runner
+from crm_kpi import guard, lineage, manifest, publish, runner
 from crm_kpi.expectations import (
     DuckDBFrames,
     ExpectationsFailed,
@@ -286,55 +286,44 @@ def _sample(settings: runner.BuildSettings, relation: str) -> list[dict[str, obj
     return [dict(zip(columns, row, strict=False)) for row in rows]
 
 
+def raw_tables(settings: runner.BuildSettings) -> dict[str, lineage.RawTable]:
+    """Every raw table as the row accounting saw it (present, file rows, staged rows)."""
+    rows = runner.query(
+        settings, "select table_name, file_present, file_rows, staged_rows from audit.audit_crm__row_accounting"
+    )
+    return {
+        str(name): lineage.RawTable(bool(present), int(str(count)), int(str(staged)))
+        for name, present, count, staged in rows
+    }
+
+
 def empty_kpi_reasons(settings: runner.BuildSettings, empty: list[str]) -> dict[str, str]:
-    """Why each empty KPI mart is empty: its raw inputs that are absent, empty or fully refused, or an
-    as-of date before the data."""
+    """Why each empty KPI mart is empty: an as-of date before the data, or what the export lacks
+    (lineage.empty_reason)."""
     if not empty:
         return {}
     built = manifest.load(manifest.manifest_path(settings.target_dir))
-    accounting = {
-        str(name): (bool(present), int(str(rows)), int(str(staged)))
-        for name, present, rows, staged in runner.query(
-            settings, "select table_name, file_present, file_rows, staged_rows from audit.audit_crm__row_accounting"
-        )
-    }
+    marts = {mart.name: mart for mart in manifest.kpi_marts(built)}
     dates = runner.query(settings, "select as_of_date, first_data_date from intermediate.int_as_of_dates")
     as_of, first = (str(value) for value in dates[0]) if dates and None not in dates[0] else ("", "")
-    reasons = {}
-    for mart in empty:
-        if as_of < first:
-            reasons[mart] = f"the as-of date {as_of} is before the first data date {first}"
-            continue
-        why = []
-        for table in sorted(raw_inputs(built, mart)):
-            present, rows, staged = accounting.get(table, (True, 1, 1))
-            if not present:
-                why.append(f"{table} absent")
-            elif rows == 0:
-                why.append(f"{table} empty (header only)")
-            elif staged == 0:
-                why.append(f"{table}: no row staged (all quarantined or deleted)")
-        reasons[mart] = f"inputs absent or empty: {', '.join(why)}" if why else "no row matches its definition"
-    return reasons
+    if as_of < first:
+        return {mart: f"the as-of date {as_of} is before the first data date {first}" for mart in empty}
+    raw = raw_tables(settings)
+    return {mart: lineage.empty_reason(marts[mart], built, raw) for mart in empty}
 
 
-def raw_inputs(built: dict[str, Any], model_name: str) -> set[str]:
-    """The raw tables (sources) a model is built from, following depends_on down the DAG."""
-    nodes = {**built["nodes"], **built.get("sources", {})}
-    start = next((uid for uid, node in built["nodes"].items() if node.get("name") == model_name), None)
-    found: set[str] = set()
-    pending, seen = [start] if start else [], set()
-    while pending:
-        current = pending.pop()
-        if current in seen or current not in nodes:
-            continue
-        seen.add(current)
-        node = nodes[current]
-        if node.get("resource_type") == "source":
-            found.add(str(node["name"]))
-            continue
-        pending += (node.get("depends_on") or {}).get("nodes", [])
-    return found
+def null_kpi_columns(settings: runner.BuildSettings, answered: list[str]) -> dict[str, str]:
+    """The KPI columns of non-empty marts left null by a missing table they need, as one line per mart."""
+    marts = {mart.name: mart for mart in settings.kpi_marts()}
+    raw = raw_tables(settings)
+    lines = {}
+    for name in answered:
+        by_table = lineage.null_columns(marts[name], raw) if name in marts else {}
+        if by_table:
+            lines[name] = "; ".join(
+                f"{', '.join(columns)} null: need {table} ({raw[table].missing})" for table, columns in by_table.items()
+            )
+    return lines
 
 
 def print_summary(settings: runner.BuildSettings, result: JobResult) -> None:
@@ -368,6 +357,9 @@ def print_summary(settings: runner.BuildSettings, result: JobResult) -> None:
                 empty.append(name)
         for mart, why in empty_kpi_reasons(settings, empty).items():
             print(f"  empty KPI mart      {mart}: {why}")
+        answered = [name for name in kpis if name not in empty]
+        for mart, why in null_kpi_columns(settings, answered).items():
+            print(f"  unanswered columns  {mart}: {why}")
         quarantined = runner.quarantine_counts(settings)
         detail = ", ".join(f"{name} {count}" for name, count in quarantined.items()) or "none"
         print(f"  quarantined rows    {sum(quarantined.values())} ({detail}; see audit.audit_crm__quarantined_rows)")

@@ -201,6 +201,7 @@ class MartColumn:
     kpis: tuple[str, ...] = ()
     aggregate: str | None = None
     ratio: Ratio | None = None
+    needs: tuple[str, ...] = ()  # optional raw tables without which the column is null (meta `needs`)
 
     @property
     def is_money(self) -> bool:
@@ -217,6 +218,7 @@ class Mart:
     tests: tuple[DataTest, ...] = ()
     unit_tests: tuple[UnitTest, ...] = field(default=())
     reading: Grain = field(default_factory=Grain)
+    needs: tuple[str, ...] = ()  # optional raw tables without which the mart is empty (model meta `needs`)
 
     @property
     def is_kpi(self) -> bool:
@@ -328,6 +330,7 @@ def _column(raw: Mapping[str, Any]) -> MartColumn:
         kpis=_as_list(meta.get("kpi")),
         aggregate=aggregate,
         ratio=ratio,
+        needs=_as_list(meta.get("needs")),
     )
 
 
@@ -378,6 +381,7 @@ def marts(manifest: Mapping[str, Any]) -> list[Mart]:
                 tests=mart_tests,
                 unit_tests=tuple(unit_tests.get(unique_id, [])),
                 reading=_grain_meta(_model_meta(node).get("grain") or {}),
+                needs=_as_list(_model_meta(node).get("needs")),
             )
         )
     return sorted(found, key=lambda mart: mart.name)

@@ -2,7 +2,9 @@
     The open pipeline at every period end: one row per reporting period (ISO week, month, quarter of
     int_periods_spined) and opportunity open at the period's snapshot date (its last day, or the as-of
     date for the period that holds it), with the stage, amount and close date the stage history shows at
-    the end of that day (int_opportunity_states), and the owner's team and manager on that day.
+    the end of that day (int_opportunity_states), and the owner's team and manager on that day. Without
+    any stage history the deals open at the snapshot are known from their dates, their stage, amount and
+    close date are not (null, is_from_stage_history false).
 -#}
 with
 
@@ -38,7 +40,8 @@ open_at_snapshot as (
         states.owner_user_id,
         states.account_id,
         states.source_lead_id,
-        states.opportunity_type
+        states.opportunity_type,
+        states.is_from_stage_history
     from periods
     inner join states
         on
@@ -66,7 +69,8 @@ final as (
         team_days.manager_user_id,
         open_at_snapshot.account_id,
         open_at_snapshot.source_lead_id,
-        open_at_snapshot.opportunity_type
+        open_at_snapshot.opportunity_type,
+        open_at_snapshot.is_from_stage_history
     from open_at_snapshot
     left join team_days
         on

@@ -7,6 +7,12 @@
     sums of states add up exactly. The previous state's stage, amount and openness sit beside each row
     (the movements of the pipeline waterfall). Deals without a stage-history row have no state: the past
     pipeline is read from the history only, never from today's row.
+    An export without any stage history (the optional table absent, empty or wholly quarantined) still
+    says when each deal was open: from its created_at until its close_date (when closed by the as-of
+    date). Those dated states (is_from_stage_history false) carry what the dates determine (open or
+    closed, won or lost, and a closed deal's final stage and amount) and null for what only the history
+    knows (an open state's stage, probability, amount and expected close date), so that open-deal and
+    created-deal counts and the close ratio are answered and every pipeline value says unknown.
 -#}
 with
 
@@ -15,14 +21,7 @@ stage_history as (
 ),
 
 opportunities as (
-    select
-        opportunity_id,
-        account_id,
-        owner_user_id,
-        source_lead_id,
-        opportunity_type,
-        exchange_rate
-    from {{ ref('int_opportunities_classified') }}
+    select * from {{ ref('int_opportunities_classified') }}
 ),
 
 stages as (
@@ -42,7 +41,9 @@ changes as (
         stages.is_closed,
         stages.is_won,
         stage_history.close_date,
-        {{ crm_kpi.money('stage_history.amount * opportunities.exchange_rate') }} as amount
+        {{ crm_kpi.money('stage_history.amount * opportunities.exchange_rate') }} as amount,
+        true as is_from_stage_history,
+        0 as order_within_moment
     from stage_history
     inner join opportunities
         on stage_history.opportunity_id = opportunities.opportunity_id
@@ -50,6 +51,44 @@ changes as (
         on stage_history.stage = stages.stage
     cross join as_of_dates
     where cast(stage_history.changed_at as date) <= as_of_dates.as_of_date
+),
+
+{# Without any stage history: each deal open from its creation, closed on its close date. -#}
+dated_changes as (
+    select
+        opportunity_id,
+        created_at as changed_at,
+        cast(null as {{ dbt.type_string() }}) as stage,  -- noqa: RF04
+        cast(null as {{ crm_kpi.type_double() }}) as stage_probability,
+        false as is_closed,
+        false as is_won,
+        cast(null as date) as close_date,
+        cast(null as decimal(18, 2)) as amount,
+        false as is_from_stage_history,
+        0 as order_within_moment
+    from opportunities
+    union all
+    select
+        opportunity_id,
+        {#- Never before its creation (a deal closed the day it was created, or a close date before it). #}
+        greatest(created_at, cast(close_date as {{ dbt.type_timestamp() }})) as changed_at,
+        stage,
+        stage_probability,
+        true as is_closed,
+        is_won,
+        close_date,
+        amount,
+        false as is_from_stage_history,
+        1 as order_within_moment
+    from opportunities
+    where is_closed_by_as_of
+),
+
+all_changes as (
+    select * from changes
+    union all
+    select * from dated_changes
+    where not exists (select 1 from stage_history)
 ),
 
 sequenced as (
@@ -62,12 +101,13 @@ sequenced as (
         is_won,
         close_date,
         amount,
-        row_number() over (partition by opportunity_id order by changed_at) as state_number,
-        lead(changed_at) over (partition by opportunity_id order by changed_at) as next_changed_at,
-        lag(stage) over (partition by opportunity_id order by changed_at) as previous_stage,
-        {{ crm_kpi.money('lag(amount) over (partition by opportunity_id order by changed_at)') }} as previous_amount,
-        lag(is_closed) over (partition by opportunity_id order by changed_at) as previous_is_closed
-    from changes
+        is_from_stage_history,
+        row_number() over (partition by opportunity_id order by changed_at, order_within_moment) as state_number,
+        lead(changed_at) over (partition by opportunity_id order by changed_at, order_within_moment) as next_changed_at,
+        lag(stage) over (partition by opportunity_id order by changed_at, order_within_moment) as previous_stage,
+        {{ crm_kpi.money('lag(amount) over (partition by opportunity_id order by changed_at, order_within_moment)') }} as previous_amount,
+        lag(is_closed) over (partition by opportunity_id order by changed_at, order_within_moment) as previous_is_closed
+    from all_changes
 ),
 
 final as (
@@ -88,6 +128,7 @@ final as (
         sequenced.previous_stage,
         sequenced.previous_amount,
         not sequenced.previous_is_closed as was_open,
+        sequenced.is_from_stage_history,
         opportunities.owner_user_id,
         opportunities.account_id,
         opportunities.source_lead_id,

@@ -67,9 +67,9 @@ created_sourced as (
         attributed_leads.attributed_campaign_id
 ),
 
-{# No stage history in the export: no pipeline to read (an empty mart, not zeros). -#}
+{# No deal at all: an empty mart. No stage history: deal counts from the deals' dates, values null. -#}
 source_presence as (
-    select count(*) as history_rows from states
+    {{ crm_kpi.stage_history_presence('states') }}
 ),
 
 final as (
@@ -82,10 +82,10 @@ final as (
         campaigns.channel,
         'first_touch' as attribution_rule,
         cast(coalesce(created_sourced.created_opportunities, 0) as {{ dbt.type_bigint() }}) as created_opportunities,
-        {{ crm_kpi.money('coalesce(created_sourced.created_value, 0)') }} as created_value,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(created_sourced.created_value, 0)')) }} as created_value,
         cast(coalesce(open_sourced.open_opportunities, 0) as {{ dbt.type_bigint() }}) as open_opportunities,
-        {{ crm_kpi.money('coalesce(open_sourced.open_value, 0)') }} as open_value,
-        {{ crm_kpi.money('coalesce(open_sourced.weighted_open_value, 0)') }} as weighted_open_value
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(open_sourced.open_value, 0)')) }} as open_value,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(open_sourced.weighted_open_value, 0)')) }} as weighted_open_value
     from periods
     cross join campaigns
     left join created_sourced
@@ -99,7 +99,7 @@ final as (
             and periods.period_start = open_sourced.period_start
             and campaigns.campaign_id = open_sourced.campaign_id
     cross join source_presence
-    where source_presence.history_rows > 0
+    where source_presence.state_rows > 0
 )
 
 select * from final

@@ -31,7 +31,7 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
-{# The deals open at the end of the as-of date (the as-of month's snapshot), as the stage history shows them. -#}
+{# The deals open at the end of the as-of date (the as-of month's snapshot), as the stage history shows them (none without it). -#}
 open_deals as (
     select
         snapshots.opportunity_id,
@@ -47,7 +47,9 @@ open_deals as (
     from snapshots
     inner join as_of_dates
         on snapshots.snapshot_date = as_of_dates.as_of_date
-    where snapshots.period_type = 'month'
+    where
+        snapshots.period_type = 'month'
+        and snapshots.is_from_stage_history
 ),
 
 {# A segment's typical deal: the median cycle and amount of its won deals (segment = deal type). -#}

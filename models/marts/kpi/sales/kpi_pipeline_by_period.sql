@@ -202,9 +202,9 @@ spine as (
     from measured
 ),
 
-{# No stage history in the export: no pipeline to read (an empty mart, not zeros). -#}
+{# No deal at all: an empty mart. No stage history: deal counts from the deals' dates, values null, no stage rows. -#}
 source_presence as (
-    select count(*) as history_rows from states
+    {{ crm_kpi.stage_history_presence('states') }}
 ),
 
 final as (
@@ -217,12 +217,12 @@ final as (
         spine.breakdown_id,
         names.breakdown_name,
         cast(coalesce(measured.open_deals, 0) as {{ dbt.type_bigint() }}) as open_deals,
-        {{ crm_kpi.money('coalesce(measured.open_value, 0)') }} as open_value,
-        {{ crm_kpi.money('coalesce(measured.weighted_open_value, 0)') }} as weighted_open_value,
-        {{ crm_kpi.money('coalesce(measured.open_value_closing_next_period, 0)') }} as open_value_closing_next_period,
-        {{ crm_kpi.money('coalesce(measured.weighted_value_closing_next_period, 0)') }} as weighted_value_closing_next_period,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.open_value, 0)')) }} as open_value,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.weighted_open_value, 0)')) }} as weighted_open_value,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.open_value_closing_next_period, 0)')) }} as open_value_closing_next_period,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.weighted_value_closing_next_period, 0)')) }} as weighted_value_closing_next_period,
         cast(coalesce(measured.created_deals, 0) as {{ dbt.type_bigint() }}) as created_deals,
-        {{ crm_kpi.money('coalesce(measured.created_value, 0)') }} as created_value
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.created_value, 0)')) }} as created_value
     from spine
     inner join periods
         on
@@ -239,7 +239,9 @@ final as (
             spine.breakdown = names.breakdown
             and spine.breakdown_id = names.breakdown_id
     cross join source_presence
-    where source_presence.history_rows > 0
+    where
+        source_presence.state_rows > 0
+        and (source_presence.has_stage_history or spine.breakdown <> 'stage')
 )
 
 select * from final

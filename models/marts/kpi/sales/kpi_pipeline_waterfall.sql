@@ -86,7 +86,7 @@ movements as (
 
 {# No stage history in the export: no waterfall (an empty mart, not zeros). -#}
 source_presence as (
-    select count(*) as history_rows from states
+    {{ crm_kpi.stage_history_presence('states') }}
 ),
 
 final as (
@@ -118,7 +118,7 @@ final as (
             periods.period_type = movements.period_type
             and periods.period_start = movements.period_start
     cross join source_presence
-    where source_presence.history_rows > 0
+    where source_presence.has_stage_history
 )
 
 select * from final
