@@ -174,7 +174,7 @@ def check(
             "the publish guard stopped the run: every test passed, but\n  "
             + "\n  ".join(found)
             + "\nIf the export is right, run again with --accept-changes to publish it (the thresholds are dbt vars, "
-            "see README, Bad input)."
+            "see docs/bad-input.md)."
         )
     for breach in found:
         say(f"publish guard (accepted with --accept-changes): {breach}")
