@@ -60,7 +60,8 @@ final as (
         open_at_snapshot.stage,
         open_at_snapshot.stage_probability,
         open_at_snapshot.amount,
-        open_at_snapshot.amount * open_at_snapshot.stage_probability as weighted_amount,
+        {#- Exact to 8 decimals on the row: a sum of doubles depends on the order rows are added in (threads). #}
+        cast(open_at_snapshot.amount * open_at_snapshot.stage_probability as decimal(28, 8)) as weighted_amount,
         open_at_snapshot.close_date,
         open_at_snapshot.close_date >= open_at_snapshot.next_period_start
         and open_at_snapshot.close_date <= open_at_snapshot.next_period_end as is_closing_next_period,
