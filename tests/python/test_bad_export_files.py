@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_kpi import preflight, runner
+from crm_kpi import preflight
 from crm_kpi.dbt_yaml import CSV_OPTIONS
 from crm_kpi.loaders import contract_spelling
+from crm_kpi.settings import BuildSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -34,8 +35,8 @@ def _lines(path: Path) -> list[str]:
 
 
 def _refusal(raw: Path) -> str:
-    with pytest.raises(runner.RawExportError) as refused:
-        runner.check_raw_folder(raw, "csv")
+    with pytest.raises(preflight.RawExportError) as refused:
+        preflight.check_raw_folder(raw, "csv")
     return str(refused.value)
 
 
@@ -58,7 +59,7 @@ def test_names_the_reader_reads_as_the_contracts_are_accepted(raw: Path) -> None
     lines = _lines(path)
     lines[0] = " User_ID " + lines[0].removeprefix("user_id").replace("email", "EMAIL")
     path.write_text("\ufeff" + "".join(lines), encoding="utf-8")
-    assert runner.check_raw_folder(raw, "csv")[0] == "teams (absent)"
+    assert preflight.check_raw_folder(raw, "csv")[0] == "teams (absent)"
     assert preflight.reader_names(preflight.csv_header(path))[:3] == ["user_id", "full_name", "email"]
     assert contract_spelling(preflight.csv_header(path))[:3] == ["user_id", "full_name", "email"]
 
@@ -174,5 +175,5 @@ def test_duckdb_reads_with_the_pinned_dialect_what_the_check_passed(raw: Path) -
 @pytest.mark.parametrize("name", ["it's.duckdb", 'say "hi".duckdb'])
 def test_a_quote_in_the_duckdb_file_name_is_refused_before_dbt(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match=f"DuckDB file name {name!r}: dbt-duckdb names the database after it"):
-        runner.BuildSettings(db_path=tmp_path / name)
-    assert runner.BuildSettings(db_path=tmp_path / "it's a folder" / "w.duckdb").db_path.name == "w.duckdb"
+        BuildSettings(db_path=tmp_path / name)
+    assert BuildSettings(db_path=tmp_path / "it's a folder" / "w.duckdb").db_path.name == "w.duckdb"
