@@ -18,6 +18,7 @@ import pytest
 from crm_kpi import preflight
 from crm_kpi.dbt_yaml import CSV_OPTIONS
 from crm_kpi.loaders import contract_spelling
+from crm_kpi.paths import project_root
 from crm_kpi.settings import BuildSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -177,3 +178,17 @@ def test_a_quote_in_the_duckdb_file_name_is_refused_before_dbt(tmp_path: Path, n
     with pytest.raises(ValueError, match=f"DuckDB file name {name!r}: dbt-duckdb names the database after it"):
         BuildSettings(db_path=tmp_path / name)
     assert BuildSettings(db_path=tmp_path / "it's a folder" / "w.duckdb").db_path.name == "w.duckdb"
+
+
+def test_a_file_or_the_wrong_format_as_the_export_says_what_to_do(tmp_path: Path) -> None:
+    """--raw-path naming a file says so and names its folder; --format parquet on a CSV export (or the reverse)
+    says which --format to give, not that every required file is missing."""
+    raw = tmp_path / "raw"
+    shutil.copytree(project_root() / "seeds" / "demo", raw)
+    with pytest.raises(preflight.RawExportError, match=rf"leads\.csv is a file: name the folder .*\({raw}\)"):
+        preflight.check_raw_folder(raw / "leads.csv", "csv")
+    with pytest.raises(preflight.RawExportError, match=r"holds \.csv files, no \.parquet file: .* --format csv$"):
+        preflight.check_raw_folder(raw, "parquet")
+    (raw / "leads.csv").unlink()  # a required file missing in both formats: the missing file is named
+    with pytest.raises(preflight.RawExportError, match=r"leads\.parquet: the required table leads is missing"):
+        preflight.check_raw_folder(raw, "parquet")

@@ -115,7 +115,7 @@ def test_a_build_killed_half_way_publishes_nothing(published: tuple[Path, tuple[
     db_path, before = published
     raw = _export(tmp_path / "second", 1)
     log = tmp_path / "run.log"
-    command = [sys.executable, "-m", "crm_kpi.cli", "run", "--db", str(db_path), "--raw-path", str(raw)]
+    command = [sys.executable, "-m", "crm_kpi.cli", "run", "--verbose", "--db", str(db_path), "--raw-path", str(raw)]
     env = {**os.environ, "PYTHONPATH": str(project_root() / "src")}
     with open(log, "w", encoding="utf-8") as output:
         run = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)

@@ -14,7 +14,7 @@ from crm_kpi.console import say
 def add_parser(subparsers: Any) -> None:
     parser = add_command(subparsers, "benchmark", "time the build of a data set size against the hand-written floor")
     parser.add_argument("size", nargs="?", default="S", help="demo (3k leads), S (1M leads) or M (10M leads)")
-    parser.add_argument("--leads", type=int, help="any number of leads instead of a named size")
+    parser.add_argument("--leads", type=int, help="any number of leads instead of a named size (default: the size's)")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit for every step")
     parser.add_argument("--without-tests", action="store_true", help="skip step 3, dbt build with every test")
     parser.add_argument(

@@ -15,7 +15,11 @@ from crm_kpi.paths import project_root
 def add_parser(subparsers: Any) -> None:
     parser = add_command(subparsers, "catalogue", "the KPI catalogue index: what answers each KPI, and its tests")
     parser.add_argument("--docs", action="store_true", help="also write the dbt docs front page (__overview__)")
-    parser.add_argument("--markdown", metavar="FILE", help="also write the index as a markdown table to this file")
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        help="also write the index as a markdown table to this file (default: none written)",
+    )
     parser.set_defaults(func=run)
 
 
