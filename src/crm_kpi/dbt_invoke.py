@@ -65,7 +65,7 @@ def run_dbt(settings: BuildSettings, args: list[str]) -> DbtOutcome:
     raise DbtFailed naming the failing nodes."""
     command = [str(Path(sys.executable).parent / "dbt"), *args]
     if settings.dbt_vars():
-        command += ["--vars", json.dumps(settings.dbt_vars(), sort_keys=True)]
+        command += ["--vars", json.dumps(settings.dbt_vars())]
     command += ["--project-dir", str(project_root()), "--profiles-dir", str(project_root())]
     target_dir = settings.target_dir
     if settings.artifacts_dir is not None:
