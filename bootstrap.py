@@ -4,7 +4,8 @@
     python3 bootstrap.py run     # set up, then build the demo warehouse, validate it, print a summary
     python3 bootstrap.py test    # set up, then run the whole test suite
 
-Needs only Python 3.11 and the package index. Re-running skips the install when nothing changed.
+Needs only Python 3.11 and the package index. Re-running skips the install when nothing changed. Where uv is
+on the PATH it installs the pins (`uv pip sync`, many times faster than pip on the same lock); else pip does.
 Any arguments after the command go to `crm-kpi` (see `.venv/bin/crm-kpi --help`).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,8 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-# The runtime pins, and the pins of everything the test suite needs on top (test tools, PostgreSQL and
-# Spark adapters, PySpark): `test` installs the second, every other command the first.
+# The runtime pins (`pip freeze` of `.[semantic]`: the warehouse and MetricFlow's `mf`), and the pins of
+# everything the test suite needs on top (test tools, PostgreSQL and Spark adapters, PySpark): `test`
+# installs the second, every other command the first.
 RUNTIME_LOCK = ROOT / "requirements.lock"
 DEV_LOCK = ROOT / "requirements-dev.lock"
 
@@ -53,10 +56,17 @@ def ensure_environment(lock: Path) -> None:
     if _installed(lock) or (lock == RUNTIME_LOCK and _installed(DEV_LOCK)):
         return
     python = str(_bin("python"))
-    print(f"[bootstrap] installing the pinned dependencies of {lock.name} (a minute or two)", flush=True)
-    pip = [python, "-m", "pip", "--disable-pip-version-check"]
-    subprocess.check_call([*pip, "install", "--quiet", "-r", str(lock)])
-    subprocess.check_call([*pip, "install", "--quiet", "--no-deps", "-e", str(ROOT)])
+    uv = shutil.which("uv")
+    if uv:
+        print(f"[bootstrap] installing the pinned dependencies of {lock.name} with uv", flush=True)
+        # sync: exactly the lock (what another lock installed before is removed), then the project itself.
+        subprocess.check_call([uv, "pip", "sync", "--quiet", "--python", python, str(lock)])
+        subprocess.check_call([uv, "pip", "install", "--quiet", "--python", python, "--no-deps", "-e", str(ROOT)])
+    else:
+        print(f"[bootstrap] installing the pinned dependencies of {lock.name} (a minute or two)", flush=True)
+        pip = [python, "-m", "pip", "--disable-pip-version-check"]
+        subprocess.check_call([*pip, "install", "--quiet", "-r", str(lock)])
+        subprocess.check_call([*pip, "install", "--quiet", "--no-deps", "-e", str(ROOT)])
     _stamp(lock).write_text(_fingerprint(lock))
 
 

@@ -1,3 +1,3 @@
-"""Tooling of the CRM KPI warehouse: raw-data generator, runner, expectation suites, loaders, benchmark."""
+"""Tooling of the CRM KPI warehouse: the main job and its CLI, raw-data generator, expectations, loaders, benchmark."""
 
 __version__ = "0.1.0"

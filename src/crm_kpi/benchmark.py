@@ -34,9 +34,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from crm_kpi import runner
+from crm_kpi.dbt_invoke import run_dbt
 from crm_kpi.measure import run_measured
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 
 SIZES = {"demo": 3_000, "S": 1_000_000, "M": 10_000_000}
 SLOWEST_SHOWN = 5  # models listed per dbt step (from run_results.json), where the time goes
@@ -173,8 +174,8 @@ def _raw_size(folder: Path) -> tuple[int, int]:
     return rows, sum(path.stat().st_size for path in folder.glob("*.parquet"))
 
 
-def _dbt_step(name: str, settings: runner.BuildSettings, args: list[str], result: BenchmarkResult) -> None:
-    outcome = runner.run_dbt(settings, args)
+def _dbt_step(name: str, settings: BuildSettings, args: list[str], result: BenchmarkResult) -> None:
+    outcome = run_dbt(settings, args)
     models = sum(count for key, count in outcome.counts.items() if key.startswith("model:"))
     tests = sum(count for key, count in outcome.counts.items() if key.startswith(("test:", "unit_test:")))
     detail = f"{models} models" + (f", {tests} tests" if tests else "")
@@ -227,8 +228,8 @@ def run_benchmark(
         started_at=datetime.now().astimezone().isoformat(timespec="seconds"),
     )
 
-    def settings(db_name: str, raw_dir: Path) -> runner.BuildSettings:
-        return runner.BuildSettings(
+    def settings(db_name: str, raw_dir: Path) -> BuildSettings:
+        return BuildSettings(
             db_path=root / db_name,
             raw_path=raw_dir,
             raw_format="parquet",

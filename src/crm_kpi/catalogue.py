@@ -11,11 +11,16 @@ as a markdown page: the committed `docs/kpi-index.md`, linked from the README.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 from crm_kpi.manifest import Mart
 
@@ -108,21 +113,31 @@ def problems(marts: Sequence[Mart], catalogue: Sequence[Kpi] | None = None) -> l
     return found
 
 
-def format_text(entries: Sequence[Entry]) -> str:
-    """The index as a terminal table: one line per KPI and answering mart."""
-    lines = [f"{'id':<4} {'KPI':<34} {'mart':<34} {'grain':<34} columns (tests)"]
+def table(entries: Sequence[Entry]) -> Table:
+    """The index as a terminal table (rich): a row per KPI and answering mart; long cells wrap at word breaks."""
+    drawn = Table(box=box.SIMPLE_HEAD, caption=f"{sum(e.built for e in entries)} of {len(entries)} KPIs built")
+    for name, ratio in (("id", 0), ("KPI", 3), ("mart", 3), ("grain", 3), ("columns (tests)", 4)):
+        drawn.add_column(name, ratio=ratio or None, no_wrap=not ratio, overflow="fold" if ratio else "ellipsis")
     for entry in entries:
-        label = f"{entry.kpi.id:<4} {entry.kpi.name[:34]:<34}"
         if not entry.answers:
-            lines.append(f"{label} not built yet")
-        for answer in entry.answers:
-            grain = ", ".join(answer.mart.grain)
+            drawn.add_row(entry.kpi.id, entry.kpi.name, "not built yet", "", "")
+        for number, answer in enumerate(entry.answers):
             tests = len(answer.data_tests) + len(answer.unit_tests)
-            lines.append(f"{label} {answer.mart.name:<34} {grain[:34]:<34} {', '.join(answer.columns)} ({tests} tests)")
-            label = " " * len(label)
-    built = sum(entry.built for entry in entries)
-    lines.append(f"{built} of {len(entries)} KPIs built")
-    return "\n".join(lines)
+            drawn.add_row(
+                entry.kpi.id if number == 0 else "",
+                entry.kpi.name if number == 0 else "",
+                answer.mart.name,
+                ", ".join(answer.mart.grain),
+                f"{', '.join(answer.columns)} ({tests} tests)",
+            )
+    return drawn
+
+
+def format_text(entries: Sequence[Entry], width: int = 160) -> str:
+    """The index as plain text (the table of `table`, `width` columns wide), its last line the count built."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    console.print(table(entries))
+    return console.file.getvalue().rstrip()  # type: ignore[attr-defined,no-any-return]
 
 
 def _cell(text: str) -> str:
@@ -267,6 +282,7 @@ __all__ = [
     "format_markdown",
     "format_overview",
     "format_text",
+    "table",
     "index",
     "load_catalogue",
     "overview_in_manifest",

@@ -20,8 +20,9 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from crm_kpi import runner
+from crm_kpi import manifest
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 
 # The vars and their meaning; their defaults are in dbt_project.yml (a test keeps them in step).
 GUARD_VARS: dict[str, str] = {
@@ -56,7 +57,7 @@ class Figures:
     headlines: dict[str, tuple[str, float]]  # name -> (the mart it is read from, value)
 
 
-def limits(settings: runner.BuildSettings) -> dict[str, float]:
+def limits(settings: BuildSettings) -> dict[str, float]:
     """The guard's thresholds: dbt_project.yml's defaults, overridden by the build's vars; checked."""
     import yaml  # type: ignore[import-untyped,unused-ignore]
 
@@ -79,7 +80,7 @@ Query = Callable[[str], list[tuple[object, ...]]]
 
 
 @contextlib.contextmanager
-def _session(settings: runner.BuildSettings) -> Iterator[Query]:
+def _session(settings: BuildSettings) -> Iterator[Query]:
     """One connection for all of a build's figures (a DuckDB file read-only, or PostgreSQL)."""
     if settings.target == "postgres":
         from crm_kpi.loaders import PostgresSettings
@@ -102,7 +103,7 @@ def _session(settings: runner.BuildSettings) -> Iterator[Query]:
             yield lambda sql: duck.execute(sql).fetchall()
 
 
-def read(settings: runner.BuildSettings, prefix: str = "") -> Figures | None:
+def read(settings: BuildSettings, prefix: str = "") -> Figures | None:
     """The figures of a build (DuckDB file or PostgreSQL schemas `<prefix>marts`, `<prefix>audit`); None when
     there is no build there (nothing published yet)."""
     if settings.target == "duckdb" and not settings.db_path.is_file():
@@ -115,7 +116,7 @@ def read(settings: runner.BuildSettings, prefix: str = "") -> Figures | None:
             if "fct_leads" not in present:
                 return None
             accounting = query(f"select table_name, file_rows, quarantined_rows from {audit}.audit_crm__row_accounting")
-            names = [mart.name for mart in settings.marts() if mart.name in present]
+            names = [mart.name for mart in manifest.built_marts(settings.target_dir) if mart.name in present]
             counts = query(" union all ".join(f"select '{name}', count(*) from {marts}.\"{name}\"" for name in names))
             headlines = {
                 name: (mart, float(str(query(sql.format(marts=marts))[0][0])))
@@ -163,9 +164,7 @@ def breaches(candidate: Figures, published: Figures | None, limit: dict[str, flo
     return found
 
 
-def check(
-    candidate: runner.BuildSettings, published: runner.BuildSettings, prefix: str, accept: bool, say: Any
-) -> list[str]:
+def check(candidate: BuildSettings, published: BuildSettings, prefix: str, accept: bool, say: Any) -> list[str]:
     """Raise GuardStopped naming every breach, unless `accept` (then say them and return them)."""
     limit = limits(published)
     found = breaches(read(candidate, prefix) or Figures({}, {}, {}), read(published), limit)

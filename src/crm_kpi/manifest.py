@@ -394,3 +394,12 @@ def kpi_marts(manifest: Mapping[str, Any]) -> list[Mart]:
 
 def manifest_path(target_dir: Path) -> Path:
     return target_dir / "manifest.json"
+
+
+def built_marts(target_dir: Path) -> list[Mart]:
+    """Every mart of the project, from the manifest dbt last wrote into this target/ folder."""
+    return marts(load(manifest_path(target_dir)))
+
+
+def built_kpi_marts(target_dir: Path) -> list[Mart]:
+    return [mart for mart in built_marts(target_dir) if mart.is_kpi]

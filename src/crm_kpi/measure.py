@@ -9,11 +9,13 @@ the step's own processes. Where /proc does not exist (macOS, Windows) the peak i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 PROC = Path("/proc")
 
@@ -58,11 +60,24 @@ def tree_rss_kib(pid: int) -> int:
 
 
 def run_measured(
-    command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, interval: float = 0.1
+    command: list[str],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    interval: float = 0.1,
+    output: Path | None = None,
 ) -> tuple[int, float, float]:
-    """Run a command; return its exit code, wall seconds and its process tree's peak RSS in MiB."""
+    """Run a command (its output appended to `output`, else on the terminal); return its exit code, wall seconds
+    and its process tree's peak RSS in MiB."""
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(output.open("ab")) if output is not None else None
+        return _run_measured(command, env, cwd, interval, sink)
+
+
+def _run_measured(
+    command: list[str], env: dict[str, str] | None, cwd: Path | None, interval: float, sink: IO[bytes] | None
+) -> tuple[int, float, float]:
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd)
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=sink, stderr=sink)
     peak = 0
     done = threading.Event()
 

@@ -293,8 +293,12 @@ def _table_problems(table: Table, path: Path, raw_format: str) -> list[str]:
 def check_raw_folder(raw_path: Path, raw_format: str) -> list[str]:
     """Raise RawExportError listing every problem of the export; return the optional tables whose file
     is absent or empty (zero bytes), whose KPIs will be empty."""
+    if raw_path.is_file():
+        raise RawExportError(
+            f"--raw-path {raw_path} is a file: name the folder that holds the export's files ({raw_path.parent})"
+        )
     if not raw_path.is_dir():
-        raise RawExportError(f"raw export folder {raw_path} does not exist")
+        raise RawExportError(f"raw export folder {raw_path} does not exist: name the folder that holds the export")
     problems: list[str] = []
     absent: list[str] = []
     for table in TABLES:
@@ -315,8 +319,22 @@ def check_raw_folder(raw_path: Path, raw_format: str) -> list[str]:
         except RawExportError as error:
             problems.append(str(error))
     if problems:
-        raise RawExportError(f"raw export {raw_path} does not match the raw contract:\n  " + "\n  ".join(problems))
+        raise RawExportError(
+            _format_hint(raw_path, raw_format)
+            or f"raw export {raw_path} does not match the raw contract:\n  " + "\n  ".join(problems)
+        )
     return absent
+
+
+def _format_hint(raw_path: Path, raw_format: str) -> str:
+    """A hint when the required files are there in the other format (`--format parquet` on a CSV export)."""
+    other = "csv" if raw_format == "parquet" else "parquet"
+    required = [table.name for table in TABLES if table.required]
+    if all(not (raw_path / f"{name}.{raw_format}").exists() for name in required) and all(
+        (raw_path / f"{name}.{other}").is_file() for name in required
+    ):
+        return f"raw export {raw_path} holds .{other} files, no .{raw_format} file: run again with --format {other}"
+    return ""
 
 
 def _not_a_regular_file(path: Path) -> str | None:

@@ -76,42 +76,34 @@ def wal_of(db_path: Path) -> Path:
 
 @contextlib.contextmanager
 def duckdb_run_lock(published: Path) -> Iterator[None]:
-    """Hold `<db>.lock` for the run; stop at once, naming the holder, if another run holds it."""
+    """Hold `<db>.lock` for the run (filelock: an OS lock, gone with its process); stop at once, naming the
+    holder (its pid and start, written into the lock file), if another run holds it."""
+    import filelock
+
     published.parent.mkdir(parents=True, exist_ok=True)
     lock_path = published.with_name(published.name + ".lock")
-    handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole run)
+
+    def note_holder(descriptor: int) -> None:
+        os.ftruncate(descriptor, 0)
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        os.write(descriptor, f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+
+    lock = filelock.FileLock(lock_path, timeout=0, on_acquired=note_holder)
     try:
-        if not _try_lock(handle):
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise RunLocked(
-                f"another crm-kpi run is building {published} ({holder}); wait for it to finish, then run again"
-            )
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        handle.flush()
+        lock.acquire()
+    except filelock.Timeout:
+        try:
+            holder = lock_path.read_text(encoding="utf-8").strip()
+        except OSError:
+            holder = ""
+        raise RunLocked(
+            f"another crm-kpi run is building {published} ({holder or 'another process'}); wait for it to finish, "
+            "then run again"
+        ) from None
+    try:
         yield
     finally:
-        handle.close()  # releases the lock (so does the death of the process)
-
-
-def _try_lock(handle: Any) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        except OSError:
-            return False
-        return True
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+        lock.release()
 
 
 def _file_in_use(path: Path) -> bool:

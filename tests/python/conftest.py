@@ -13,8 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crm_kpi import manifest, powerbi, runner
+from crm_kpi import dbt_invoke, manifest, powerbi
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 
 # One salt of lead_person_key for every build of the suite (unset, each warehouse gets its own random salt,
 # so that builds compared with one another, across engines or full and incremental, would differ in it).
@@ -46,7 +47,7 @@ def build_warehouse(
 ) -> Warehouse:
     """A build with every data test; the unit tests (fixed rows, the same for every export) only where asked:
     the demo seeds' build runs them, the other builds of the suite test the data."""
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=workdir / "warehouse.duckdb",
         raw_path=raw_path,
         raw_format=raw_format,
@@ -54,7 +55,7 @@ def build_warehouse(
         quiet=True,
         unit_tests=unit_tests,
     )
-    runner.build(settings)
+    dbt_invoke.build(settings)
     with duckdb.connect(str(settings.db_path), read_only=True) as connection:
         row = connection.execute("select as_of_date from intermediate.int_as_of_dates").fetchone()
     assert row is not None
@@ -92,9 +93,9 @@ def demo_parquet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def parsed_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, manifest.Mart]:
     """Every mart as `dbt parse` declares it (no build): for the tests of the project's declarations."""
     workdir = tmp_path_factory.mktemp("parsed")
-    settings = runner.BuildSettings(db_path=workdir / "unused.duckdb", artifacts_dir=workdir, quiet=True)
-    runner.run_dbt(settings, ["parse"])
-    return {mart.name: mart for mart in settings.marts()}
+    settings = BuildSettings(db_path=workdir / "unused.duckdb", artifacts_dir=workdir, quiet=True)
+    dbt_invoke.run_dbt(settings, ["parse"])
+    return {mart.name: mart for mart in manifest.built_marts(settings.target_dir)}
 
 
 @pytest.fixture(scope="session")

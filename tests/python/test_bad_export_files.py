@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_kpi import preflight, runner
+from crm_kpi import preflight
 from crm_kpi.dbt_yaml import CSV_OPTIONS
 from crm_kpi.loaders import contract_spelling
+from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -34,8 +36,8 @@ def _lines(path: Path) -> list[str]:
 
 
 def _refusal(raw: Path) -> str:
-    with pytest.raises(runner.RawExportError) as refused:
-        runner.check_raw_folder(raw, "csv")
+    with pytest.raises(preflight.RawExportError) as refused:
+        preflight.check_raw_folder(raw, "csv")
     return str(refused.value)
 
 
@@ -58,7 +60,7 @@ def test_names_the_reader_reads_as_the_contracts_are_accepted(raw: Path) -> None
     lines = _lines(path)
     lines[0] = " User_ID " + lines[0].removeprefix("user_id").replace("email", "EMAIL")
     path.write_text("\ufeff" + "".join(lines), encoding="utf-8")
-    assert runner.check_raw_folder(raw, "csv")[0] == "teams (absent)"
+    assert preflight.check_raw_folder(raw, "csv")[0] == "teams (absent)"
     assert preflight.reader_names(preflight.csv_header(path))[:3] == ["user_id", "full_name", "email"]
     assert contract_spelling(preflight.csv_header(path))[:3] == ["user_id", "full_name", "email"]
 
@@ -174,5 +176,19 @@ def test_duckdb_reads_with_the_pinned_dialect_what_the_check_passed(raw: Path) -
 @pytest.mark.parametrize("name", ["it's.duckdb", 'say "hi".duckdb'])
 def test_a_quote_in_the_duckdb_file_name_is_refused_before_dbt(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match=f"DuckDB file name {name!r}: dbt-duckdb names the database after it"):
-        runner.BuildSettings(db_path=tmp_path / name)
-    assert runner.BuildSettings(db_path=tmp_path / "it's a folder" / "w.duckdb").db_path.name == "w.duckdb"
+        BuildSettings(db_path=tmp_path / name)
+    assert BuildSettings(db_path=tmp_path / "it's a folder" / "w.duckdb").db_path.name == "w.duckdb"
+
+
+def test_a_file_or_the_wrong_format_as_the_export_says_what_to_do(tmp_path: Path) -> None:
+    """--raw-path naming a file says so and names its folder; --format parquet on a CSV export (or the reverse)
+    says which --format to give, not that every required file is missing."""
+    raw = tmp_path / "raw"
+    shutil.copytree(project_root() / "seeds" / "demo", raw)
+    with pytest.raises(preflight.RawExportError, match=rf"leads\.csv is a file: name the folder .*\({raw}\)"):
+        preflight.check_raw_folder(raw / "leads.csv", "csv")
+    with pytest.raises(preflight.RawExportError, match=r"holds \.csv files, no \.parquet file: .* --format csv$"):
+        preflight.check_raw_folder(raw, "parquet")
+    (raw / "leads.csv").unlink()  # a required file missing in both formats: the missing file is named
+    with pytest.raises(preflight.RawExportError, match=r"leads\.parquet: the required table leads is missing"):
+        preflight.check_raw_folder(raw, "parquet")

@@ -21,8 +21,9 @@ import duckdb
 import pytest
 
 from conftest import Warehouse, build_warehouse
-from crm_kpi import job, runner
+from crm_kpi import dbt_invoke, manifest, preflight, summary, warehouse
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings, pii_salt, pii_salt_path
 
 DEMO = project_root() / "seeds" / "demo"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -374,7 +375,7 @@ def test_a_quarantined_value_of_personal_data_is_masked_in_the_audit_schema(muta
 
 @pytest.mark.slow
 def test_lead_person_key_is_salted(mutated: Mutated) -> None:
-    salt = runner.pii_salt(mutated.warehouse.db_path)
+    salt = pii_salt(mutated.warehouse.db_path)
     email, key = mutated.rows(
         "select email, lead_person_key from staging.stg_crm__leads where email is not null order by lead_id limit 1"
     )[0]
@@ -387,22 +388,20 @@ def test_the_salt_comes_from_the_environment_and_must_be_long_enough(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRM_KPI_PII_SALT", "a secret of the company")
-    assert runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"] == (
-        "a secret of the company"
-    )
-    assert not runner.pii_salt_path(tmp_path / "w.duckdb").exists()
+    assert BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"] == ("a secret of the company")
+    assert not pii_salt_path(tmp_path / "w.duckdb").exists()
     monkeypatch.setenv("CRM_KPI_PII_SALT", "short")
     with pytest.raises(ValueError, match="CRM_KPI_PII_SALT .* must hold at least 16 characters"):
-        runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()
+        BuildSettings(db_path=tmp_path / "w.duckdb").environment()
     # Unset: a random salt kept beside the published warehouse, readable by its owner only, shared by its
     # candidate builds.
     monkeypatch.delenv("CRM_KPI_PII_SALT")
-    candidate = runner.BuildSettings(db_path=tmp_path / "w.duckdb.build" / "w.duckdb").environment()
+    candidate = BuildSettings(db_path=tmp_path / "w.duckdb.build" / "w.duckdb").environment()
     path = tmp_path / "w.duckdb.pii_salt"
     assert candidate["CRM_KPI_PII_SALT"] == path.read_text(encoding="utf-8").strip()
     assert len(candidate["CRM_KPI_PII_SALT"]) == 64 and path.stat().st_mode & 0o777 == 0o600
     assert (
-        runner.BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"]
+        BuildSettings(db_path=tmp_path / "w.duckdb").environment()["CRM_KPI_PII_SALT"]
         == (candidate["CRM_KPI_PII_SALT"])
     )
 
@@ -433,8 +432,8 @@ def test_a_missing_column_is_refused_before_dbt_runs_naming_file_and_column(tmp_
     raw = _copy_required(tmp_path)
     table = CsvTable.read(raw / "leads.csv")
     table.write(header=[name for name in table.header if name != "phone"])
-    with pytest.raises(runner.RawExportError, match=r"leads\.csv: lacks the column\(s\) phone of the raw contract"):
-        runner.check_raw_folder(raw, "csv")
+    with pytest.raises(preflight.RawExportError, match=r"leads\.csv: lacks the column\(s\) phone of the raw contract"):
+        preflight.check_raw_folder(raw, "csv")
 
 
 def test_a_parquet_amount_in_integer_cents_is_refused_naming_file_and_column(tmp_path: Path) -> None:
@@ -447,8 +446,8 @@ def test_a_parquet_amount_in_integer_cents_is_refused_naming_file_and_column(tmp
                 f"{select if path.stem == 'opportunities' else 'select *'} from read_csv('{path}', all_varchar = true)"
             )
             connection.execute(f"copy ({query}) to '{raw / (path.stem + '.parquet')}' (format parquet)")
-    with pytest.raises(runner.RawExportError) as refused:
-        runner.check_raw_folder(raw, "parquet")
+    with pytest.raises(preflight.RawExportError) as refused:
+        preflight.check_raw_folder(raw, "parquet")
     assert "opportunities.parquet: column amount is int64 in Parquet, the contract wants a decimal" in str(
         refused.value
     )
@@ -459,8 +458,8 @@ def test_a_missing_or_zero_byte_required_file_is_refused(tmp_path: Path) -> None
     raw = _copy_required(tmp_path)
     (raw / "users.csv").write_bytes(b"")
     (raw / "stages.csv").unlink()
-    with pytest.raises(runner.RawExportError) as refused:
-        runner.check_raw_folder(raw, "csv")
+    with pytest.raises(preflight.RawExportError) as refused:
+        preflight.check_raw_folder(raw, "csv")
     assert "users.csv: the required table users is empty (0 bytes, not even a header)" in str(refused.value)
     assert "stages.csv: the required table stages is missing" in str(refused.value)
 
@@ -470,9 +469,9 @@ def test_absent_header_only_and_zero_byte_optional_files_give_empty_kpis_and_say
     raw = _copy_required(tmp_path)
     (raw / "campaign_spend.csv").write_text("campaign_id,spend_date,amount,currency\n", encoding="utf-8")
     (raw / "subscriptions.csv").write_bytes(b"")
-    assert runner.check_raw_folder(raw, "csv")[:2] == ["teams (absent)", "team_memberships (absent)"]
+    assert preflight.check_raw_folder(raw, "csv")[:2] == ["teams (absent)", "team_memberships (absent)"]
     warehouse = build_warehouse(tmp_path / "build", raw_path=raw)
-    settings = runner.BuildSettings(db_path=warehouse.db_path, artifacts_dir=warehouse.artifacts_dir)
+    settings = BuildSettings(db_path=warehouse.db_path, artifacts_dir=warehouse.artifacts_dir)
     with duckdb.connect(str(warehouse.db_path), read_only=True) as connection:
         accounting = dict(
             connection.execute(
@@ -483,7 +482,7 @@ def test_absent_header_only_and_zero_byte_optional_files_give_empty_kpis_and_say
     assert accounting["campaigns"] == (False, 0)
     assert accounting["campaign_spend"] == (True, 0)
     assert accounting["subscriptions"] == (False, 0)
-    reasons = job.empty_kpi_reasons(settings, ["kpi_campaign_cac", "kpi_churn_by_cohort"])
+    reasons = summary.empty_kpi_reasons(settings, ["kpi_campaign_cac", "kpi_churn_by_cohort"])
     assert reasons["kpi_campaign_cac"].startswith("inputs absent or empty: ")
     assert {"campaign_spend empty (header only)", "campaigns absent"} <= set(
         reasons["kpi_campaign_cac"][24:].split(", ")
@@ -494,7 +493,7 @@ def test_absent_header_only_and_zero_byte_optional_files_give_empty_kpis_and_say
 @pytest.mark.slow
 def test_an_as_of_date_before_the_data_gives_empty_kpis_and_says_why(tmp_path: Path) -> None:
     raw = _copy_required(tmp_path)
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=tmp_path / "w.duckdb",
         raw_path=raw,
         as_of_date="2000-01-01",
@@ -502,11 +501,11 @@ def test_an_as_of_date_before_the_data_gives_empty_kpis_and_says_why(tmp_path: P
         quiet=True,
         unit_tests=False,
     )
-    runner.build(settings)
-    counts = runner.mart_row_counts(settings)
+    dbt_invoke.build(settings)
+    counts = warehouse.mart_row_counts(settings, manifest.built_marts(settings.target_dir))
     empty = [name for name, count in counts.items() if name.startswith("kpi_") and count == 0]
     assert "kpi_funnel_conversion" in empty and "kpi_revenue_per_rep" in empty
-    assert job.empty_kpi_reasons(settings, ["kpi_funnel_conversion"]) == {
+    assert summary.empty_kpi_reasons(settings, ["kpi_funnel_conversion"]) == {
         "kpi_funnel_conversion": "the as-of date 2000-01-01 is before the first data date 2025-01-15"
     }
 
@@ -516,11 +515,11 @@ def test_the_last_plausible_as_of_date_builds_and_the_spines_reach_it(tmp_path: 
     """The date spines span the plausible window (1990-2099 by default), not 20000 days from the first data
     date (which stopped in 2079): every data test passes and each spine ends where it should."""
     raw = _copy_required(tmp_path)
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=tmp_path / "w.duckdb", raw_path=raw, as_of_date="2099-12-31", artifacts_dir=tmp_path, quiet=True
     )
-    runner.build(settings)
-    assert runner.query(
+    dbt_invoke.build(settings)
+    assert warehouse.query(
         settings,
         "select (select max(date_day) from intermediate.int_dates_spined), "
         "(select max(month_start) from intermediate.int_months_spined), "
@@ -538,16 +537,16 @@ def test_the_last_plausible_as_of_date_builds_and_the_spines_reach_it(tmp_path: 
 )
 def test_an_as_of_date_from_the_user_is_validated(tmp_path: Path, as_of: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        runner.BuildSettings(db_path=tmp_path / "w.duckdb", as_of_date=as_of)
+        BuildSettings(db_path=tmp_path / "w.duckdb", as_of_date=as_of)
 
 
 @pytest.mark.slow
 def test_vars_that_reach_sql_are_validated_by_dbt_too(tmp_path: Path) -> None:
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"reporting_currency": "US'D"}
     )
-    with pytest.raises(runner.DbtFailed, match='var reporting_currency = "US\'D" is not valid'):
-        runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
+    with pytest.raises(dbt_invoke.DbtFailed, match='var reporting_currency = "US\'D" is not valid'):
+        dbt_invoke.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
 
 
 # Every user var with a value that Jinja's `| int` or `| float` would have read as 0 or pasted into SQL: named
@@ -582,15 +581,15 @@ BAD_VAR_MESSAGES = (
 
 @pytest.mark.slow
 def test_every_bad_var_is_named_at_once_by_a_plain_dbt_command(tmp_path: Path) -> None:
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars=dict(BAD_VARS)
     )
-    with pytest.raises(runner.DbtFailed) as failed:
-        runner.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
+    with pytest.raises(dbt_invoke.DbtFailed) as failed:
+        dbt_invoke.run_dbt(settings, ["run", "--select", "stg_crm__stages"])
     message = " ".join(str(failed.value).split())
     for expected in BAD_VAR_MESSAGES:
         assert expected in message
-    assert not (tmp_path / "w.duckdb").exists() or runner.query(
+    assert not (tmp_path / "w.duckdb").exists() or warehouse.query(
         settings, "select count(*) from information_schema.tables where table_name = 'stg_crm__stages'"
     ) == [(0,)]
 
@@ -599,11 +598,11 @@ def test_every_bad_var_is_named_at_once_by_a_plain_dbt_command(tmp_path: Path) -
 def test_a_var_is_checked_where_it_is_read_too(tmp_path: Path) -> None:
     """The accessor every model reads a var through refuses a bad value itself (run-operation runs no
     on-run-start hook), and no model, macro or test reads a user var any other way."""
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=tmp_path / "w.duckdb", artifacts_dir=tmp_path, quiet=True, extra_vars={"enps_min_responses": 1}
     )
-    with pytest.raises(runner.DbtFailed) as failed:
-        runner.run_dbt(settings, ["run-operation", "checked_var", "--args", '{"name": "enps_min_responses"}'])
+    with pytest.raises(dbt_invoke.DbtFailed) as failed:
+        dbt_invoke.run_dbt(settings, ["run-operation", "checked_var", "--args", '{"name": "enps_min_responses"}'])
     assert (
         "var enps_min_responses = 1 is not valid: expected a whole number of respondents, at least 2 (fewer would "
         "let a score name a person) (out of range)" in " ".join(str(failed.value).split())

@@ -10,8 +10,10 @@ import duckdb
 import pytest
 
 from conftest import Warehouse, build_warehouse
+from crm_kpi.dbt_invoke import DbtFailed, run_dbt
 from crm_kpi.paths import project_root
-from crm_kpi.runner import BuildSettings, DbtFailed, RawExportError, run_dbt
+from crm_kpi.preflight import RawExportError
+from crm_kpi.settings import BuildSettings
 
 pytestmark = pytest.mark.slow
 

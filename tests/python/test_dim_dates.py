@@ -1,43 +1,40 @@
 """dim_dates' calendars on the demo build, day by day, against independent computations in Python: the ISO
-week from `date.isocalendar()`, the Solar Hijri date from the Jalaali calendar's algorithm with its table of
-break years (the SQL uses the plain 33-year cycle that holds between two of those breaks), the fiscal year
-from its definition. The dbt unit tests in dim_dates.yml pin known dates (Nowruz 1404 = 2025-03-21)."""
+week from `date.isocalendar()`, the Solar Hijri date from jdatetime, the fiscal year from its definition. The
+dbt unit tests in dim_dates.yml pin known dates (Nowruz 1404 = 2025-03-21).
+
+The Solar Hijri oracle is a library, not a port of the model's arithmetic: the model (dim_dates.sql) places
+Nowruz with Borkowski's formula for March days; jdatetime (jalali_core) counts days from 1600 in 33-year
+blocks of 12,053 days. Two algorithms that agree where both hold (a test below walks every Persian year of
+the model's span), so a slip in either shows as a difference."""
 
 from __future__ import annotations
 
-from datetime import date
+import inspect
+import math
+from datetime import date, timedelta
+from pathlib import Path
 
+import jdatetime
 import pytest
 
-# The Jalaali calendar (Borkowski's algorithm, as in the jalaali-js library): the Persian years in which the
-# 33-year leap cycle restarts, and the leap count that follows.
-_BREAKS = (-61, 9, 38, 199, 426, 686, 756, 818, 1111, 1181, 1210, 1635, 2060, 2097, 2192, 2262, 2324, 2394, 2456, 3178)
+from crm_kpi.paths import project_root
 
-
-def _nowruz(persian_year: int) -> date:
-    """1 Farvardin of a Persian year, as a Gregorian date."""
-    gregorian_year, leap_j, start = persian_year + 621, -14, _BREAKS[0]
-    jump = 0
-    for end in _BREAKS[1:]:
-        jump = end - start
-        if persian_year < end:
-            break
-        leap_j += jump // 33 * 8 + jump % 33 // 4
-        start = end
-    n = persian_year - start
-    leap_j += n // 33 * 8 + (n % 33 + 3) // 4
-    if jump % 33 == 4 and jump - n == 4:
-        leap_j += 1
-    leap_g = gregorian_year // 4 - (gregorian_year // 100 + 1) * 3 // 4 - 150
-    return date(gregorian_year, 3, 20 + leap_j - leap_g)
+# The span in which the model's formula holds (dim_dates.sql): Nowruz of Gregorian years 1831 to 2255.
+MODEL_SPAN = range(1831, 2256)
 
 
 def gregorian_to_jalaali(day: date) -> tuple[int, int, int]:
-    persian_year = day.year - 621 if day >= _nowruz(day.year - 621) else day.year - 622
-    day_of_year = (day - _nowruz(persian_year)).days
-    if day_of_year < 186:
-        return persian_year, day_of_year // 31 + 1, day_of_year % 31 + 1
-    return persian_year, (day_of_year - 186) // 30 + 7, (day_of_year - 186) % 30 + 1
+    """The oracle: jdatetime's Solar Hijri (year, month, day) of a Gregorian day."""
+    persian = jdatetime.date.fromgregorian(date=day)
+    return persian.year, persian.month, persian.day
+
+
+def _model_nowruz(gregorian_year: int) -> date:
+    """dim_dates.sql's formula, transcribed: 1 Farvardin of the Persian year starting in this Gregorian year."""
+    n = gregorian_year - 1831
+    leap_j = 294 + 8 * (n // 33) + (n % 33 + 3) // 4
+    leap_g = gregorian_year // 4 - math.floor((gregorian_year // 100 + 1) * 3 / 4) - 150
+    return date(gregorian_year, 3, 20 + leap_j - leap_g)
 
 
 @pytest.mark.slow
@@ -68,8 +65,25 @@ def test_calendars_match_python(demo_warehouse) -> None:  # type: ignore[no-unty
     assert "2025-03-21" in {str(d)[:10] for d in nowruz.date_day}
 
 
+def test_the_jalaali_oracle_is_independent_of_the_model() -> None:
+    """The oracle is a library outside the project whose code shares none of the model's arithmetic (Borkowski's
+    constants 1831, 294 and 150), and it agrees with the model's formula at every Nowruz of the span the model
+    claims, and on the day before each (the last day of Esfand: 29, or 30 in a leap year)."""
+    import jalali_core
+
+    for module in (jdatetime, jalali_core):
+        assert project_root() not in Path(inspect.getfile(module)).resolve().parents
+    oracle_code = inspect.getsource(jalali_core)
+    assert not any(constant in oracle_code for constant in ("1831", "294", "150"))
+    for gregorian_year in MODEL_SPAN:
+        nowruz = _model_nowruz(gregorian_year)
+        assert gregorian_to_jalaali(nowruz) == (gregorian_year - 621, 1, 1), nowruz
+        year, month, day = gregorian_to_jalaali(nowruz - timedelta(days=1))
+        assert (year, month) == (gregorian_year - 622, 12) and day in (29, 30), nowruz
+
+
 def test_jalaali_reference_itself() -> None:
-    """The reference agrees with published calendars (so the comparison above means something)."""
+    """The oracle agrees with published calendars (so the comparisons above mean something)."""
     assert gregorian_to_jalaali(date(2025, 3, 21)) == (1404, 1, 1)
     assert gregorian_to_jalaali(date(2025, 3, 20)) == (1403, 12, 30)
     assert gregorian_to_jalaali(date(2024, 3, 20)) == (1403, 1, 1)

@@ -15,10 +15,11 @@ import pytest
 
 from compare import compare_frames, format_problems
 from conftest import Warehouse
-from crm_kpi import runner
+from crm_kpi import dbt_invoke
 from crm_kpi.loaders import PostgresSettings
 from crm_kpi.manifest import Mart
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 from engines import postgres_environment, spark_available, throwaway_postgres
 
 pytestmark = pytest.mark.slow
@@ -56,10 +57,8 @@ def postgres_marts(
     with pytest.MonkeyPatch.context() as patch:
         for key, value in postgres_environment(postgres_server).items():
             patch.setenv(key, value)
-        runner.build(
-            runner.BuildSettings(
-                db_path=workdir / "unused.duckdb", target="postgres", artifacts_dir=workdir, quiet=True
-            )
+        dbt_invoke.build(
+            BuildSettings(db_path=workdir / "unused.duckdb", target="postgres", artifacts_dir=workdir, quiet=True)
         )
     connection = postgres_server.connect()
     try:
@@ -85,7 +84,7 @@ def spark_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFr
     for row, is the proof that the same SQL gives the same numbers on Spark."""
     spark_available()
     workdir = tmp_path_factory.mktemp("spark_build")
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=workdir / "unused.duckdb",
         target="spark",
         artifacts_dir=workdir,
@@ -93,7 +92,7 @@ def spark_marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFr
         unit_tests=False,
         data_tests=False,
     )
-    runner.build(settings)
+    dbt_invoke.build(settings)
     exported = workdir / "exported"
     subprocess.run(
         [sys.executable, "-m", "crm_kpi.spark_load", "--export", str(exported)],

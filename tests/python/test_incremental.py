@@ -26,8 +26,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_kpi import runner
+from crm_kpi import dbt_invoke
 from crm_kpi.benchmark import _utc_day, split_off_last_day
+from crm_kpi.settings import BuildSettings
 
 INCREMENTAL_FACTS = {
     "fct_activities": "occurred_at",
@@ -111,10 +112,10 @@ def exports(demo_parquet_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return full, base, lead_id
 
 
-def _settings(db_path: Path, raw: Path, artifacts: Path, data_tests: bool = True) -> runner.BuildSettings:
+def _settings(db_path: Path, raw: Path, artifacts: Path, data_tests: bool = True) -> BuildSettings:
     """The builds under test run the data tests (the row accounting's among them); the base and reference
     builds, whose tables are only compared, need not."""
-    return runner.BuildSettings(
+    return BuildSettings(
         db_path=db_path,
         raw_path=raw,
         raw_format="parquet",
@@ -138,7 +139,7 @@ def test_incremental_run_equals_full_refresh(exports: tuple[Path, Path, str], tm
     full, base, lead_id = exports
     incremental_db, refreshed_db = tmp_path / "incremental.duckdb", tmp_path / "refreshed.duckdb"
 
-    runner.build(_settings(incremental_db, base, tmp_path / "base", data_tests=False))
+    dbt_invoke.build(_settings(incremental_db, base, tmp_path / "base", data_tests=False))
     with duckdb.connect(str(incremental_db), read_only=True) as connection:
         before = {
             fact: connection.execute(f"select count(*) from marts.{fact}").fetchone() for fact in INCREMENTAL_FACTS
@@ -148,7 +149,7 @@ def test_incremental_run_equals_full_refresh(exports: tuple[Path, Path, str], tm
         ).fetchone()
     assert deleted_rows is not None and deleted_rows[0] > 0, "the lead to be deleted must have facts before"
 
-    runner.build(_settings(incremental_db, full, tmp_path / "incremental"))
+    dbt_invoke.build(_settings(incremental_db, full, tmp_path / "incremental"))
     results = json.loads((tmp_path / "incremental" / "target" / "run_results.json").read_text())
     incremental = set()
     for node in results["results"]:
@@ -163,7 +164,7 @@ def test_incremental_run_equals_full_refresh(exports: tuple[Path, Path, str], tm
             incremental.add(model)
     assert incremental == set(INCREMENTAL_FACTS) | set(INCREMENTAL_STAGING)
 
-    runner.build(_settings(refreshed_db, full, tmp_path / "refreshed", data_tests=False))
+    dbt_invoke.build(_settings(refreshed_db, full, tmp_path / "refreshed", data_tests=False))
 
     with duckdb.connect(str(incremental_db), read_only=True) as connection:
         connection.execute(f"attach '{refreshed_db}' as refreshed (read_only)")
@@ -209,9 +210,9 @@ def test_an_event_added_before_the_window_is_not_lost(exports: tuple[Path, Path,
         "order by try_cast(occurred_at as timestamptz) desc offset 3000 limit 1)",
     )
     db_path = tmp_path / "w.duckdb"
-    runner.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
+    dbt_invoke.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
     said: list[str] = []
-    runner.build(_settings(db_path, late, tmp_path / "late_build"), say=said.append)
+    dbt_invoke.build(_settings(db_path, late, tmp_path / "late_build"), say=said.append)
     assert said and "rebuilding from scratch" in said[0]
     with duckdb.connect(str(db_path), read_only=True) as connection:
         found = connection.execute("select count(*) from marts.fct_activities where activity_id = 'act_late_arrival'")
@@ -252,9 +253,9 @@ def test_rows_swapped_before_the_window_are_caught_though_the_counts_balance(
         f"union all select * replace ('act_swapped_in' as activity_id) from {{t}} where activity_id = '{copied}'",
     )
     db_path = tmp_path / "w.duckdb"
-    runner.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
+    dbt_invoke.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
     said: list[str] = []
-    runner.build(_settings(db_path, swapped, tmp_path / "swapped_build"), say=said.append)
+    dbt_invoke.build(_settings(db_path, swapped, tmp_path / "swapped_build"), say=said.append)
     assert said and "not the same rows as the last run's" in said[0] and "rebuilding from scratch" in said[0]
     with duckdb.connect(str(db_path), read_only=True) as connection:
         outcomes = dict(
@@ -277,14 +278,14 @@ def test_the_fingerprints_compare_what_the_next_run_leaves_unread(
     used are the last run's rows (count and fingerprint equal), so nothing is rebuilt."""
     full, base, _ = exports
     db_path = tmp_path / "w.duckdb"
-    runner.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
+    dbt_invoke.build(_settings(db_path, base, tmp_path / "base", data_tests=False))
     with duckdb.connect(str(db_path), read_only=True) as connection:
         first = connection.execute(
             "select table_name, window_start, rows_before_window, fingerprint_before_window "
             "from audit.audit_crm__event_fingerprints order by 1"
         ).fetchall()
     said: list[str] = []
-    runner.build(_settings(db_path, full, tmp_path / "full_build"), say=said.append)
+    dbt_invoke.build(_settings(db_path, full, tmp_path / "full_build"), say=said.append)
     assert said == []
     with duckdb.connect(str(db_path), read_only=True) as connection:
         second = connection.execute(

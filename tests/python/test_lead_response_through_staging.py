@@ -14,7 +14,8 @@ import pytest
 
 import oracle
 from compare import compare_frames, format_problems
-from crm_kpi.runner import BuildSettings, run_dbt
+from crm_kpi.dbt_invoke import run_dbt
+from crm_kpi.settings import BuildSettings
 from test_attribution_and_response_units import response_export
 from test_oracle_units import write_raw
 

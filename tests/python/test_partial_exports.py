@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 
 from conftest import Warehouse, build_warehouse
-from crm_kpi import job, lineage, manifest, runner
+from crm_kpi import lineage, manifest, summary
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 
 STAGE_HISTORY = "opportunity_stage_history"
 
@@ -104,13 +105,13 @@ def test_open_and_created_deal_counts_from_dates_and_values_unknown(no_history: 
 
 @pytest.mark.slow
 def test_the_summary_names_what_the_missing_history_leaves_unanswered(no_history: Warehouse) -> None:
-    settings = runner.BuildSettings(db_path=no_history.db_path, artifacts_dir=no_history.artifacts_dir)
-    reasons = job.empty_kpi_reasons(settings, ["kpi_pipeline_waterfall", "kpi_opportunity_scores"])
+    settings = BuildSettings(db_path=no_history.db_path, artifacts_dir=no_history.artifacts_dir)
+    reasons = summary.empty_kpi_reasons(settings, ["kpi_pipeline_waterfall", "kpi_opportunity_scores"])
     assert reasons == {
         "kpi_pipeline_waterfall": "needs opportunity_stage_history (absent)",
         "kpi_opportunity_scores": "needs opportunity_stage_history (absent)",
     }
-    unanswered = job.null_kpi_columns(settings, ["kpi_pipeline_by_period", "kpi_win_rate_and_cycle"])
+    unanswered = summary.null_kpi_columns(settings, ["kpi_pipeline_by_period", "kpi_win_rate_and_cycle"])
     assert unanswered == {
         "kpi_pipeline_by_period": "open_value, weighted_open_value, open_value_closing_next_period, "
         "weighted_value_closing_next_period, created_value null: need opportunity_stage_history (absent)"

@@ -18,8 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm_kpi import cli, expectations, guard, job, publish, runner
+from crm_kpi import cli, expectations, guard, job, publish
 from crm_kpi.paths import project_root
+from crm_kpi.settings import BuildSettings
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +37,9 @@ def _export(folder: Path, extra_leads: int = 0) -> Path:
     return folder
 
 
-def _settings(db_path: Path, raw: Path, artifacts: Path, **changes: object) -> runner.BuildSettings:
+def _settings(db_path: Path, raw: Path, artifacts: Path, **changes: object) -> BuildSettings:
     changes = {"unit_tests": False, **changes}  # the unit tests run in the demo seeds' build
-    return runner.BuildSettings(db_path=db_path, raw_path=raw, artifacts_dir=artifacts, quiet=True, **changes)  # type: ignore[arg-type]
+    return BuildSettings(db_path=db_path, raw_path=raw, artifacts_dir=artifacts, quiet=True, **changes)  # type: ignore[arg-type]
 
 
 def _state(db_path: Path) -> tuple[str, int]:
@@ -114,7 +115,7 @@ def test_a_build_killed_half_way_publishes_nothing(published: tuple[Path, tuple[
     db_path, before = published
     raw = _export(tmp_path / "second", 1)
     log = tmp_path / "run.log"
-    command = [sys.executable, "-m", "crm_kpi.cli", "run", "--db", str(db_path), "--raw-path", str(raw)]
+    command = [sys.executable, "-m", "crm_kpi.cli", "run", "--verbose", "--db", str(db_path), "--raw-path", str(raw)]
     env = {**os.environ, "PYTHONPATH": str(project_root() / "src")}
     with open(log, "w", encoding="utf-8") as output:
         run = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -372,7 +373,7 @@ def test_the_guard_judges_only_tables_big_enough_and_the_first_build_by_its_quar
 
 
 def test_the_guards_thresholds_are_vars_checked_where_read(tmp_path: Path) -> None:
-    settings = runner.BuildSettings(db_path=tmp_path / "w.duckdb")
+    settings = BuildSettings(db_path=tmp_path / "w.duckdb")
     assert guard.limits(settings) == {
         "publish_max_quarantine_share": 0.1,
         "publish_max_row_change": 0.5,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_kpi import cli, expectations, job, publish, runner
+from crm_kpi import cli, expectations, job, publish
 from crm_kpi.loaders import PostgresSettings
+from crm_kpi.settings import BuildSettings
 from engines import postgres_environment, throwaway_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -46,7 +47,7 @@ def _export(folder: Path, extra_leads: int = 0) -> Path:
 
 
 def _run(folder: Path, extra_leads: int = 0) -> job.JobResult:
-    settings = runner.BuildSettings(
+    settings = BuildSettings(
         db_path=folder / "unused.duckdb",
         raw_path=_export(folder / "raw", extra_leads),
         target="postgres",

@@ -985,11 +985,19 @@ def test_readme_examples_run(semantic_project) -> None:  # type: ignore[no-untyp
         assert set(metrics) | set(group_by) <= set(frame.columns) and len(frame) > 0, (metrics, group_by)
 
 
-def test_mf_is_not_installed_without_the_extra() -> None:
-    """The semantic layer is optional: the runtime lock does not pin dbt-metricflow, the dev lock does."""
+def test_mf_is_in_the_quick_start_and_optional_for_a_package_install() -> None:
+    """`python3 bootstrap.py run` installs requirements.lock, which pins dbt-metricflow (so `mf` is there after the
+    quick start); a package install keeps it an extra ('semantic'), not a dependency."""
+    import tomllib
+
     root = project_root()
-    assert "dbt-metricflow" not in (root / "requirements.lock").read_text(encoding="utf-8")
-    assert "dbt-metricflow==" in (root / "requirements-dev.lock").read_text(encoding="utf-8")
+    runtime = (root / "requirements.lock").read_text(encoding="utf-8").splitlines()
+    assert "dbt-metricflow==" in "\n".join(runtime) and "dbt-metricflow==" in (
+        root / "requirements-dev.lock"
+    ).read_text(encoding="utf-8")
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert not any(dependency.startswith("dbt-metricflow") for dependency in project["dependencies"])
+    assert any(dependency.startswith("dbt-metricflow") for dependency in project["optional-dependencies"]["semantic"])
     assert shutil.which("mf") or (Path(sys.executable).parent / "mf").exists()
 
 
