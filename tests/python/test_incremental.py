@@ -27,7 +27,7 @@ import duckdb
 import pytest
 
 from crm_kpi import runner
-from crm_kpi.benchmark import _utc_day, split_off_last_day
+from crm_kpi.benchmark_data import split_off_last_day, utc_day
 
 INCREMENTAL_FACTS = {
     "fct_activities": "occurred_at",
@@ -71,7 +71,7 @@ def _deleted_lead(raw: Path, before: date) -> str:
         row = connection.execute(
             f"""
             select lead_id from read_parquet('{raw / "leads.parquet"}')
-            where {_utc_day("created_at")} < date '{before}'
+            where {utc_day("created_at")} < date '{before}'
             group by lead_id
             having bool_and(coalesce(lower(is_deleted), 'false') = 'false')
                 and lead_id in (select lead_id from read_parquet('{raw / "campaign_touches.parquet"}'))
@@ -94,7 +94,7 @@ def exports(demo_parquet_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     for table, column in LATE.items():
         _rewrite(
             base / f"{table}.parquet",
-            f"select * from {{t}} where not coalesce({_utc_day(column)} = date '{late_day}' "
+            f"select * from {{t}} where not coalesce({utc_day(column)} = date '{late_day}' "
             f"and hash({column}) % 4 = 0, false)",
         )
     lead_id = _deleted_lead(full, last - timedelta(days=30))
@@ -106,7 +106,7 @@ def exports(demo_parquet_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     _rewrite(
         full / "activities.parquet",
         f"select * from {{t}} union all (select * from {{t}} "
-        f"where {_utc_day('occurred_at')} = date '{last - timedelta(days=1)}' order by activity_id limit 5)",
+        f"where {utc_day('occurred_at')} = date '{last - timedelta(days=1)}' order by activity_id limit 5)",
     )
     return full, base, lead_id
 
