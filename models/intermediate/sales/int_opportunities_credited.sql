@@ -51,11 +51,12 @@ final as (
         {{ dbt.datediff('cast(opportunities.created_at as date)', 'opportunities.close_date', 'day') }} as days_to_close,
         {{ dbt.datediff('cast(leads.created_at as date)', 'opportunities.close_date', 'day') }} as days_from_lead_to_close
     from opportunities
+    {#- The close date only of a closed deal: a condition on the left side alone in the ON clause
+        turns the hash join into a nested loop; an open deal's null day matches no team day. #}
     left join team_days
         on
             opportunities.owner_user_id = team_days.user_id
-            and opportunities.close_date = team_days.date_day
-            and opportunities.is_closed_by_as_of
+            and case when opportunities.is_closed_by_as_of then opportunities.close_date end = team_days.date_day
     left join accounts
         on opportunities.account_id = accounts.account_id
     left join leads
