@@ -43,8 +43,14 @@ records_{{ table_name }} as (
 
 quarantine_{{ table_name }} as (
     select
-        (select count(*) from {{ ref('base_crm__' ~ table_name) }} where quarantine_reason is not null) as base_rows,
-        (select count(*) from quarantined where table_name = '{{ table_name }}') as listed_rows
+        (
+            select count(*) from {{ ref('base_crm__' ~ table_name) }}
+            where quarantine_reason is not null
+        ) as base_rows,
+        (
+            select count(*) from quarantined
+            where table_name = '{{ table_name }}'
+        ) as listed_rows
 ),
 
 conflicts_{{ table_name }} as (

@@ -2,6 +2,8 @@
     One row per opportunity in scope (int_opportunities_classified) with what the sales KPIs credit it
     to: the owner's team and that team's manager on the close date (closed deals), the account's region,
     country, industry and owner, the source lead's creation time, and the sales cycle in days.
+    The team day is joined on the close date of a closed deal only (null for an open one, which matches
+    no day): a condition on the deal alone in the ON clause would turn the hash join into a nested loop.
 -#}
 with
 
@@ -51,8 +53,6 @@ final as (
         {{ dbt.datediff('cast(opportunities.created_at as date)', 'opportunities.close_date', 'day') }} as days_to_close,
         {{ dbt.datediff('cast(leads.created_at as date)', 'opportunities.close_date', 'day') }} as days_from_lead_to_close
     from opportunities
-    {#- The close date only of a closed deal: a condition on the left side alone in the ON clause
-        turns the hash join into a nested loop; an open deal's null day matches no team day. #}
     left join team_days
         on
             opportunities.owner_user_id = team_days.user_id
