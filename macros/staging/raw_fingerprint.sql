@@ -42,7 +42,8 @@
         )
     {%- endset -%}
     {%- set found = run_query(inputs).columns[0].values() | join('\n') -%}
-    {{ return(local_md5(found ~ '\n' ~ query)) }}
+    {#- The file's content counts, not where it is: the query is hashed without the raw path. #}
+    {{ return(local_md5(found ~ '\n' ~ query | replace(raw_path, '<raw path>'))) }}
 {%- endmacro %}
 
 {# True when a base model's inputs are those of the last build (its comment): an incremental run keeps its rows. #}
