@@ -153,7 +153,16 @@
             quarantine_reason is null
             and ({{ keys | join(', ') }}) in (
                 select {{ keys | join(', ') }} from {{ base }}
-                where quarantine_reason is null
+                where
+                    quarantine_reason is null
+                    {#- Only a key with more than one row can have rows that differ: the distinct
+                        row texts are counted for those few keys, not for every row. #}
+                    and ({{ keys | join(', ') }}) in (
+                        select {{ keys | join(', ') }} from {{ base }}
+                        where quarantine_reason is null
+                        group by {{ keys | join(', ') }}
+                        having count(*) > 1
+                    )
                 group by {{ keys | join(', ') }}
                 having count(distinct {{ crm_kpi.row_values(table_name) }}) > 1
             )

@@ -41,6 +41,18 @@
     models and facts are the incremental ones).
 #}
 {% macro typed_raw_rows(table_name) -%}
+    {%- set query = crm_kpi.typed_raw_rows_query(table_name) -%}
+    {%- if crm_kpi.raw_input_is_unchanged(table_name, query) -%}
+    {#- The file, the lookups it reads and this query are those of the last build: the table keeps its rows. #}
+    select * from {{ this }} where 1 = 0
+    {%- else -%}
+    {{ query }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- typed_raw_rows' query, whatever the last build read (see the header). -#}
+{% macro typed_raw_rows_query(table_name) -%}
     {%- set event_time = config.get('event_time') -%}
     {%- set lookups = {} -%}
     {%- for model in crm_kpi.raw_table_lookups(table_name) -%}

@@ -6,7 +6,9 @@
         staged      the staging model's rows
         superseded  valid rows - records among them - rows of an event that lost a conflict
         deleted     records whose latest valid row has is_deleted = true
-        quarantined rows with a quarantine_reason + rows of an event that lost a conflict
+        quarantined the table's rows in the quarantine report (audit_crm__quarantined_rows): rows with a
+                    quarantine_reason + rows of an event that lost a conflict (the report's rows beyond
+                    the base model's quarantined ones: the conflicts are found once, there)
     After an incremental build, the event tables' staging models hold what they held plus the records
     of the lookback window: an event added, removed or changed before the window (an export that is
     not append-only) unbalances the count, or, when the counts still balance (one old row gone, another
@@ -18,6 +20,10 @@
 {%- set tables = crm_kpi.raw_table_names() %}
 {%- set events = crm_kpi.raw_event_table_names() %}
 with
+
+quarantined as (
+    select table_name from {{ ref('audit_crm__quarantined_rows') }}
+),
 
 {% for table_name in tables -%}
 {%- set columns = crm_kpi.raw_columns(table_name) if execute else [] -%}
@@ -35,13 +41,23 @@ records_{{ table_name }} as (
     group by record_id
 ),
 
+quarantine_{{ table_name }} as (
+    select
+        (
+            select count(*) from {{ ref('base_crm__' ~ table_name) }}
+            where quarantine_reason is not null
+        ) as base_rows,
+        (
+            select count(*) from quarantined
+            where table_name = '{{ table_name }}'
+        ) as listed_rows
+),
+
 conflicts_{{ table_name }} as (
-    {%- if table_name in events %}
-    select count(*) as conflict_rows
-    from ({{ crm_kpi.event_conflict_rows(table_name, ref('base_crm__' ~ table_name)) }}) as conflicting
-    {%- else %}
-    select 0 as conflict_rows
-    {%- endif %}
+    select
+        listed_rows as quarantined_rows,
+        listed_rows - base_rows as conflict_rows
+    from quarantine_{{ table_name }}
 ),
 
 tallied_{{ table_name }} as (
@@ -64,11 +80,7 @@ counted_{{ table_name }} as (
         (select count(*) from {{ ref('stg_crm__' ~ table_name) }}) as staged_rows,
         tallied_{{ table_name }}.valid_beyond_one - conflicts_{{ table_name }}.conflict_rows as superseded_rows,
         tallied_{{ table_name }}.deleted_records,
-        (
-            select count(*)
-            from {{ ref('base_crm__' ~ table_name) }} as base_rows
-            where base_rows.quarantine_reason is not null
-        ) + conflicts_{{ table_name }}.conflict_rows as quarantined_rows,
+        conflicts_{{ table_name }}.quarantined_rows,
         {%- if table_name in events %}
         (
             select fingerprints.is_unchanged_before_window

@@ -1,24 +1,29 @@
-"""`crm-kpi benchmark`: how fast the warehouse builds a data set of a chosen size, against the floor.
+"""`crm-kpi benchmark`: how fast the warehouse builds a data set of a chosen size, against two floors.
 
 For a size (demo, S = 1M leads, M = 10M leads, or any number of leads) it generates the raw data once
 (Parquet, under warehouse/benchmark/<size>/full) and derives the same data without its last day
-(base/), then measures, each step a separate process (wall time and that process's peak RSS):
+(base/, see benchmark_data), then measures, each step a separate process (wall time and that
+process's peak RSS):
 
-1. models       `dbt run --full-refresh` of every model (79: staging, facts, KPI marts, audit) on base/
-                into a new DuckDB file;
-2. kpi models   the same for only the models the five KPI marts are built from (`+path:models/marts/kpi`):
-                the work the floor does too;
-3. build        `dbt build --full-refresh` (models and every data and unit test) into another new file;
-4. floor        one hand-written DuckDB SQL script (src/crm_kpi/floor.sql) that computes the same five
-                KPI tables from the same files: what DuckDB itself can do; ratios models / floor and
-                kpi models / floor;
-5. incremental  the raw folder switched to full/ (base + the last day: new rows, late rows, re-exports),
-                then `dbt run` on the database of step 3, whose event facts are incremental;
-                ratio = incremental / models.
+1. models        `dbt run --full-refresh` of every model (staging, facts, KPI marts, audit) on base/
+                 into a new DuckDB file;
+2. kpi models    the same for only the models the KPI marts are built from (`+path:models/marts/kpi`);
+3. floor marts   the same for only the five marts floor.sql computes and the models below them
+                 (`--select +kpi_funnel_conversion ...`): like for like with step 6;
+4. build         `dbt build --full-refresh` (models and every data and unit test) into another new file;
+5. ingest floor  every raw file read once, each column cast to its contract type, a table per file
+                 (src/crm_kpi/ingest_floor.py): the least a build that checks every raw row must pay;
+6. floor         one hand-written DuckDB SQL script (src/crm_kpi/floor.sql) that computes the same five
+                 KPI tables from the same files: what DuckDB itself can do for those marts;
+7. incremental   the raw folder switched to full/ (base + the last day: new rows, late rows, re-exports),
+                 then `dbt run` on the database of step 4 (or a copy of step 1's).
 
+Ratios: models / ingest floor (the whole build against reading and typing every row once), floor
+marts / floor (the five marts' subgraph against the hand-written script), incremental / models.
 It prints a table, with each dbt step's slowest models (dbt's run_results timings: where the time
-goes), and writes the figures as JSON (default: warehouse/benchmark/<size>/results.json).
-No timing is asserted anywhere: the numbers are for people to read and compare between runs.
+goes), and writes the figures as JSON, every model's seconds included (default:
+warehouse/benchmark/<size>/results.json). No timing is asserted anywhere: the numbers are for people
+to read and compare between runs.
 """
 
 from __future__ import annotations
@@ -34,32 +39,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from crm_kpi.benchmark_data import prepare_data, raw_size
 from crm_kpi.dbt_invoke import run_dbt
+from crm_kpi.floor import FLOOR_TABLES
 from crm_kpi.measure import run_measured
 from crm_kpi.paths import project_root
 from crm_kpi.settings import BuildSettings
 
 SIZES = {"demo": 3_000, "S": 1_000_000, "M": 10_000_000}
 SLOWEST_SHOWN = 5  # models listed per dbt step (from run_results.json), where the time goes
-# When a row of a raw table arrives: the column whose day puts it in "the last day" of an export. Tables
-# not listed (configuration, line items, memberships, ...) arrive whole.
-ARRIVAL_COLUMNS = {
-    "leads": "created_at",
-    "accounts": "created_at",
-    "opportunities": "created_at",
-    "lead_status_history": "changed_at",
-    "campaign_touches": "touched_at",
-    "opportunity_stage_history": "changed_at",
-    "activities": "occurred_at",
-    "invoices": "issued_on",
-    "refunds": "refunded_on",
-    "subscriptions": "period_start",
-    "campaign_spend": "spend_date",
-    "survey_responses": "responded_at",
-    "employee_survey_responses": "responded_at",
-    "competitor_prices": "observed_on",
-    "exchange_rates": "rate_date",
-}
 
 
 @dataclass
@@ -69,6 +57,7 @@ class Step:
     peak_rss_mib: float
     detail: str = ""
     slowest: dict[str, float] = field(default_factory=dict)  # dbt steps: the slowest models, seconds each
+    model_seconds: dict[str, float] = field(default_factory=dict)  # dbt steps: every model, seconds each
 
 
 @dataclass
@@ -88,92 +77,6 @@ class BenchmarkResult:
         return next(step for step in self.steps if step.name == name)
 
 
-def _utc_day(column: str) -> str:
-    """DuckDB: the UTC day of a raw text date or timestamp (with or without an offset); null if unparseable."""
-    return f"cast(timezone('UTC', try_cast(replace(trim({column}), ' ', 'T') as timestamptz)) as date)"
-
-
-def _reader(folder: Path, table: str) -> str:
-    from crm_kpi.floor import raw_reader
-
-    return raw_reader(folder, "parquet", table)
-
-
-def last_day(raw_dir: Path) -> date:
-    """The last full day of a Parquet raw export: the latest UTC day on which at least a tenth of an
-    average day's leads were created (a few timestamps with offsets spill into the next UTC day)."""
-    import duckdb
-
-    day = _utc_day("created_at")
-    with duckdb.connect() as connection:
-        connection.execute("set TimeZone = 'UTC'")
-        row = connection.execute(
-            f"""
-            with days as (
-                select {day} as day, count(*) as leads from {_reader(raw_dir, "leads")} group by all
-            )
-            select max(day) from days where day is not null and leads >= (select avg(leads) / 10 from days)
-            """
-        ).fetchone()
-    if row is None or row[0] is None:
-        raise ValueError(f"no dated leads in {raw_dir}")
-    return date.fromisoformat(str(row[0]))
-
-
-def split_off_last_day(full_dir: Path, base_dir: Path) -> date:
-    """Write base_dir: the Parquet export in full_dir without the rows that arrived on its last day
-    (and the few after it).
-
-    Entity tables keep their rows (their last version) except the records created that day; event
-    tables lose the day's events. Returns the last day."""
-    import duckdb
-
-    day = last_day(full_dir)
-    base_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect() as connection:
-        connection.execute("set TimeZone = 'UTC'")
-        for path in sorted(full_dir.glob("*.parquet")):
-            table = path.stem
-            target = base_dir / path.name
-            if table not in ARRIVAL_COLUMNS:
-                shutil.copyfile(path, target)
-                continue
-            kept = f"coalesce({_utc_day(ARRIVAL_COLUMNS[table])} < date '{day}', true)"
-            connection.execute(
-                f"copy (select * from {_reader(full_dir, table)} where {kept}) to '{target}' "
-                "(format parquet, compression zstd)"
-            )
-    return day
-
-
-def prepare_data(size: str, leads: int, root: Path, say: Callable[[str], None]) -> tuple[Path, Path]:
-    """full/ (generated once, Parquet) and base/ (full/ without its last day) for a size."""
-    from crm_kpi.generator import generate
-
-    full_dir, base_dir = root / "full", root / "base"
-    done = root / ".data-complete"
-    if not done.exists():
-        shutil.rmtree(full_dir, ignore_errors=True)
-        shutil.rmtree(base_dir, ignore_errors=True)
-        say(f"generating {leads:,} leads as Parquet into {full_dir}")
-        generate(full_dir, leads=leads, fmt="parquet", progress=say)
-        day = split_off_last_day(full_dir, base_dir)
-        say(f"base/ = full/ without its last day, {day}")
-        done.write_text(str(day))
-    return full_dir, base_dir
-
-
-def _raw_size(folder: Path) -> tuple[int, int]:
-    import duckdb
-
-    rows = 0
-    with duckdb.connect() as connection:
-        for path in folder.glob("*.parquet"):
-            row = connection.execute(f"select count(*) from read_parquet('{path}')").fetchone()
-            rows += int(row[0]) if row else 0
-    return rows, sum(path.stat().st_size for path in folder.glob("*.parquet"))
-
-
 def _dbt_step(name: str, settings: BuildSettings, args: list[str], result: BenchmarkResult) -> None:
     outcome = run_dbt(settings, args)
     models = sum(count for key, count in outcome.counts.items() if key.startswith("model:"))
@@ -181,17 +84,17 @@ def _dbt_step(name: str, settings: BuildSettings, args: list[str], result: Bench
     detail = f"{models} models" + (f", {tests} tests" if tests else "")
     by_time = sorted(outcome.model_seconds.items(), key=lambda item: -item[1])
     slowest = {model: round(seconds, 2) for model, seconds in by_time[:SLOWEST_SHOWN]}
-    result.steps.append(Step(name, outcome.seconds, outcome.peak_rss_mib, detail, slowest))
+    every = {model: round(seconds, 2) for model, seconds in by_time}
+    result.steps.append(Step(name, outcome.seconds, outcome.peak_rss_mib, detail, slowest, every))
 
 
-def _floor_step(db_path: Path, raw_dir: Path, as_of: date, memory_limit: str, result: BenchmarkResult) -> None:
-    db_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "crm_kpi.benchmark", "--floor", str(db_path), str(raw_dir), as_of.isoformat()]
+def _floor_step(name: str, argv: list[str], memory_limit: str, detail: str, result: BenchmarkResult) -> None:
+    """A floor run as a measured child process: `python -m crm_kpi.benchmark <argv>`."""
     env = {**os.environ, "CRM_KPI_DUCKDB_MEMORY_LIMIT": memory_limit}
-    returncode, seconds, peak = run_measured(command, env=env)
+    returncode, seconds, peak = run_measured([sys.executable, "-m", "crm_kpi.benchmark", *argv], env=env)
     if returncode != 0:
-        raise RuntimeError(f"the floor script failed (exit {returncode})")
-    result.steps.append(Step("floor", seconds, peak, "hand-written DuckDB SQL, 5 KPI tables"))
+        raise RuntimeError(f"the {name} failed (exit {returncode})")
+    result.steps.append(Step(name, seconds, peak, detail))
 
 
 def _as_of(db_path: Path) -> date:
@@ -216,7 +119,7 @@ def run_benchmark(
     leads = leads or SIZES[size]
     root = (workdir or project_root() / "warehouse" / "benchmark") / size
     full_dir, base_dir = prepare_data(size, leads, root, say)
-    raw_rows, raw_bytes = _raw_size(full_dir)
+    raw_rows, raw_bytes = raw_size(full_dir)
     result = BenchmarkResult(
         size=size,
         leads=leads,
@@ -238,36 +141,52 @@ def run_benchmark(
             quiet=True,
         )
 
-    for name in ("models.duckdb", "kpi.duckdb", "build.duckdb"):
+    for name in ("models.duckdb", "kpi.duckdb", "floor_marts.duckdb", "build.duckdb", "ingest.duckdb"):
         (root / name).unlink(missing_ok=True)
-    say("1/5 dbt run --full-refresh (every model)")
+    say("1/7 dbt run --full-refresh (every model)")
     _dbt_step("models", settings("models.duckdb", base_dir), ["run", "--full-refresh"], result)
-    say("2/5 dbt run --full-refresh of the models the KPI marts need")
+    say("2/7 dbt run --full-refresh of the models the KPI marts need")
     kpi_only = ["run", "--full-refresh", "--select", "+path:models/marts/kpi"]
     _dbt_step("kpi models", settings("kpi.duckdb", base_dir), kpi_only, result)
     (root / "kpi.duckdb").unlink(missing_ok=True)
+    say("3/7 dbt run --full-refresh of the five marts floor.sql computes and the models below them")
+    floor_marts = ["run", "--full-refresh", "--select", *(f"+{mart}" for mart in FLOOR_TABLES)]
+    _dbt_step("floor marts", settings("floor_marts.duckdb", base_dir), floor_marts, result)
+    (root / "floor_marts.duckdb").unlink(missing_ok=True)
     if with_tests:
-        say("3/5 dbt build --full-refresh (every model and test)")
+        say("4/7 dbt build --full-refresh (every model and test)")
         _dbt_step("build", settings("build.duckdb", base_dir), ["build", "--full-refresh"], result)
     else:  # the incremental run starts from the models-only database
         shutil.copyfile(root / "models.duckdb", root / "build.duckdb")
-    say("4/5 the hand-written floor")
-    _floor_step(root / "floor_script.duckdb", base_dir, _as_of(root / "models.duckdb"), memory_limit, result)
-    say("5/5 one more day of data, dbt run (incremental event facts)")
+    say("5/7 the ingest floor: every raw file read once and typed")
+    ingest = ["--ingest", str(root / "ingest.duckdb"), str(base_dir)]
+    _floor_step("ingest floor", ingest, memory_limit, "every raw file read, typed, written once", result)
+    (root / "ingest.duckdb").unlink(missing_ok=True)
+    say("6/7 the hand-written floor of the five marts")
+    (root / "floor_script.duckdb").unlink(missing_ok=True)
+    floor = ["--floor", str(root / "floor_script.duckdb"), str(base_dir), _as_of(root / "models.duckdb").isoformat()]
+    _floor_step("floor", floor, memory_limit, "hand-written DuckDB SQL, 5 KPI tables", result)
+    say("7/7 one more day of data, dbt run (incremental)")
     _dbt_step("incremental", settings("build.duckdb", full_dir), ["run"], result)
-
-    models, floor = result.step("models").seconds, result.step("floor").seconds
-    result.ratios = {
-        "models / floor": models / floor,
-        "kpi models / floor": result.step("kpi models").seconds / floor,
-        "incremental / models": result.step("incremental").seconds / models,
-    }
-    if with_tests:
-        result.ratios["build / floor"] = result.step("build").seconds / floor
+    result.ratios = ratios(result)
     json_path = json_path or root / "results.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(asdict(result), indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def ratios(result: BenchmarkResult) -> dict[str, float]:
+    """Each build against its floor: the whole build against the ingest floor, the five marts' subgraph
+    against floor.sql, the incremental run against the full build."""
+    models = result.step("models").seconds
+    figures = {
+        "models / ingest floor": models / result.step("ingest floor").seconds,
+        "floor marts / floor": result.step("floor marts").seconds / result.step("floor").seconds,
+        "incremental / models": result.step("incremental").seconds / models,
+    }
+    if any(step.name == "build" for step in result.steps):
+        figures["build / ingest floor"] = result.step("build").seconds / result.step("ingest floor").seconds
+    return figures
 
 
 def _memory_gib() -> float:
@@ -282,9 +201,9 @@ def format_table(result: BenchmarkResult) -> str:
         f"benchmark {result.size}: {result.leads:,} leads, {result.raw_rows:,} raw rows "
         f"({result.raw_bytes / 2**20:,.0f} MiB Parquet); DuckDB memory_limit {result.memory_limit}, "
         f"threads {result.threads}; {result.machine}; {result.started_at}",
-        f"  {'step':<12} {'seconds':>9} {'peak RSS MiB':>13}  detail",
+        f"  {'step':<13} {'seconds':>9} {'peak RSS MiB':>13}  detail",
     ]
-    lines += [f"  {s.name:<12} {s.seconds:>9.1f} {s.peak_rss_mib:>13,.0f}  {s.detail}" for s in result.steps]
+    lines += [f"  {s.name:<13} {s.seconds:>9.1f} {s.peak_rss_mib:>13,.0f}  {s.detail}" for s in result.steps]
     lines += [
         f"  slowest in {s.name}: " + ", ".join(f"{node} {seconds:.1f} s" for node, seconds in s.slowest.items())
         for s in result.steps
@@ -295,17 +214,21 @@ def format_table(result: BenchmarkResult) -> str:
 
 
 def _floor_main(argv: list[str]) -> int:
-    """`python -m crm_kpi.benchmark --floor DB RAW_DIR AS_OF`: run the floor script (a measured child)."""
+    """`python -m crm_kpi.benchmark --floor DB RAW_DIR AS_OF` or `--ingest DB RAW_DIR`: a measured floor run."""
     from crm_kpi.floor import run_floor
+    from crm_kpi.ingest_floor import run_ingest_floor
 
-    db_path, raw_dir, as_of = Path(argv[0]), Path(argv[1]), date.fromisoformat(argv[2])
     started = time.perf_counter()
-    rows = run_floor(db_path, raw_dir, "parquet", as_of)
-    print(f"floor: {sum(rows.values())} rows in {len(rows)} tables, {time.perf_counter() - started:.1f} s")
+    db_path, raw_dir = Path(argv[1]), Path(argv[2])
+    if argv[0] == "--floor":
+        rows = run_floor(db_path, raw_dir, "parquet", date.fromisoformat(argv[3]))
+    else:
+        rows = run_ingest_floor(db_path, raw_dir, "parquet")
+    print(f"{argv[0][2:]}: {sum(rows.values())} rows in {len(rows)} tables, {time.perf_counter() - started:.1f} s")
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--floor":
-        sys.exit(_floor_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] in ("--floor", "--ingest"):
+        sys.exit(_floor_main(sys.argv[1:]))
     sys.exit("usage: crm-kpi benchmark (see crm-kpi benchmark --help)")

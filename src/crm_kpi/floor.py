@@ -33,7 +33,8 @@ _READER_PLACEHOLDER = re.compile(r"\{reader:([a-z_]+)\}")
 _ANY_PLACEHOLDER = re.compile(r"\{(?:reader:[a-z_]+|as_of|reporting_currency)\}")
 
 
-def _string_literal(text: str) -> str:
+def string_literal(text: str) -> str:
+    """A SQL string literal (quotes doubled)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -54,19 +55,31 @@ def raw_reader(raw_path: Path, raw_format: str, table: str) -> str:
         columns = ", ".join(f"cast(null as varchar) as {name}" for name in contract.column_names)
         return f"(select {columns} where 1 = 0)"
     if raw_format == "parquet":
-        return f"read_parquet({_string_literal(str(path))})"
-    return f"read_csv({_string_literal(str(path))}, {CSV_OPTIONS})"
+        return f"read_parquet({string_literal(str(path))})"
+    return f"read_csv({string_literal(str(path))}, {CSV_OPTIONS})"
 
 
 def floor_sql(raw_path: Path, raw_format: str, as_of: date, reporting_currency: str = "USD") -> str:
     """The floor script with its placeholders filled: raw readers for the format, the as-of date, the currency."""
     script = _READER_PLACEHOLDER.sub(lambda match: raw_reader(raw_path, raw_format, match.group(1)), floor_script())
-    script = script.replace("{as_of}", f"date {_string_literal(as_of.isoformat())}")
-    script = script.replace("{reporting_currency}", _string_literal(reporting_currency.strip().upper()))
+    script = script.replace("{as_of}", f"date {string_literal(as_of.isoformat())}")
+    script = script.replace("{reporting_currency}", string_literal(reporting_currency.strip().upper()))
     leftover = _ANY_PLACEHOLDER.search(script)
     if leftover:
         raise ValueError(f"floor.sql: unfilled placeholder {leftover.group(0)}")
     return script
+
+
+def duckdb_config(
+    threads: int | None = None, memory_limit: str | None = None
+) -> dict[str, str | bool | int | float | list[str]]:
+    """The warehouse's DuckDB settings (profiles.yml) for a hand-written floor: `threads` and `memory_limit`
+    default to CRM_KPI_DUCKDB_THREADS (2) and CRM_KPI_DUCKDB_MEMORY_LIMIT (8GB), insertion order not preserved."""
+    return {
+        "threads": threads if threads is not None else int(os.environ.get("CRM_KPI_DUCKDB_THREADS", "2")),
+        "memory_limit": memory_limit or os.environ.get("CRM_KPI_DUCKDB_MEMORY_LIMIT", "8GB"),
+        "preserve_insertion_order": False,
+    }
 
 
 def run_floor(
@@ -78,21 +91,12 @@ def run_floor(
     threads: int | None = None,
     memory_limit: str | None = None,
 ) -> dict[str, int]:
-    """Run the script in a DuckDB file; return rows per table.
-
-    DuckDB runs with the warehouse's settings (profiles.yml): `threads` and `memory_limit` default to
-    CRM_KPI_DUCKDB_THREADS (2) and CRM_KPI_DUCKDB_MEMORY_LIMIT (8GB), insertion order is not preserved.
-    """
+    """Run the script in a DuckDB file (DuckDB with the warehouse's settings: duckdb_config); rows per table."""
     script = floor_sql(raw_path, raw_format, as_of)
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "threads": threads if threads is not None else int(os.environ.get("CRM_KPI_DUCKDB_THREADS", "2")),
-        "memory_limit": memory_limit or os.environ.get("CRM_KPI_DUCKDB_MEMORY_LIMIT", "8GB"),
-        "preserve_insertion_order": False,
-    }
-    with duckdb.connect(":memory:", config=config) as connection:
+    with duckdb.connect(":memory:", config=duckdb_config(threads, memory_limit)) as connection:
         # Attached under a fixed name: a file named floor.duckdb would otherwise be a catalog `floor`,
         # and `floor.<table>` would be ambiguous between it and the schema.
-        connection.execute(f"attach {_string_literal(str(db_path))} as {_CATALOG}")
+        connection.execute(f"attach {string_literal(str(db_path))} as {_CATALOG}")
         connection.execute(f"use {_CATALOG}")
         connection.execute(script)
         counts: dict[str, int] = {}
@@ -102,4 +106,4 @@ def run_floor(
     return counts
 
 
-__all__ = ["FLOOR_TABLES", "floor_script", "floor_sql", "raw_reader", "run_floor"]
+__all__ = ["FLOOR_TABLES", "duckdb_config", "floor_script", "floor_sql", "raw_reader", "run_floor", "string_literal"]

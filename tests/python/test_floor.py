@@ -12,7 +12,9 @@ import pytest
 
 from compare import compare_frames, format_problems
 from conftest import Warehouse
+from crm_kpi.contract import TABLES, TABLES_BY_NAME
 from crm_kpi.floor import FLOOR_TABLES, floor_sql, raw_reader, run_floor
+from crm_kpi.ingest_floor import run_ingest_floor
 
 
 def _literal(path: Path) -> str:
@@ -86,3 +88,31 @@ def test_floor_on_parquet_gives_the_same_row_counts(
             table: connection.execute(f"select count(*) from marts.{table}").fetchall()[0][0] for table in FLOOR_TABLES
         }
     assert counts == mart_counts
+
+
+@pytest.mark.slow
+def test_ingest_floor_types_every_row_as_the_base_models_do(demo_warehouse: Warehouse, tmp_path: Path) -> None:
+    """The ingest floor (every raw file read once, each column cast to its contract type) has every row of each
+    file and, column by column, the values the base models parse from it: the money as exported, the enums as
+    written (the base models lower-case them)."""
+    counts = run_ingest_floor(tmp_path / "ingest.duckdb", demo_warehouse.raw_dir, "csv")
+    assert set(counts) == {table.name for table in TABLES if (demo_warehouse.raw_dir / f"{table.name}.csv").is_file()}
+    problems = []
+    with duckdb.connect(str(demo_warehouse.db_path), read_only=True) as connection:
+        connection.execute(f"attach {_literal(tmp_path / 'ingest.duckdb')} as ingest_floor (read_only)")
+        for table in (TABLES_BY_NAME[name] for name in sorted(counts)):
+            base = f"staging.base_crm__{table.name}"
+            file_rows = connection.execute(f"select count(*) from {base}").fetchall()[0][0]
+            assert counts[table.name] == file_rows > 0, table.name
+            for column in table.columns:
+                if table.money and column.name == "currency":
+                    continue  # upper-cased as original_currency; compared through the money
+                floor_value = f"lower({column.name})" if column.accepted_values or column.lowercase else column.name
+                base_value = f"original_{column.name}" if column.name in table.money else column.name
+                differing = connection.execute(
+                    f"select count(*) from (select {floor_value} from ingest_floor.ingest.{table.name} "
+                    f"except all select {base_value} from {base})"
+                ).fetchall()[0][0]
+                if differing:
+                    problems.append(f"{table.name}.{column.name}: {differing} value(s) differ from {base}")
+    assert not problems, "\n".join(problems)

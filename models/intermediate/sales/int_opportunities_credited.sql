@@ -2,6 +2,8 @@
     One row per opportunity in scope (int_opportunities_classified) with what the sales KPIs credit it
     to: the owner's team and that team's manager on the close date (closed deals), the account's region,
     country, industry and owner, the source lead's creation time, and the sales cycle in days.
+    The team day is joined on the close date of a closed deal only (null for an open one, which matches
+    no day): a condition on the deal alone in the ON clause would turn the hash join into a nested loop.
 -#}
 with
 
@@ -54,8 +56,7 @@ final as (
     left join team_days
         on
             opportunities.owner_user_id = team_days.user_id
-            and opportunities.close_date = team_days.date_day
-            and opportunities.is_closed_by_as_of
+            and case when opportunities.is_closed_by_as_of then opportunities.close_date end = team_days.date_day
     left join accounts
         on opportunities.account_id = accounts.account_id
     left join leads

@@ -1,7 +1,11 @@
+{#-
+    A thin fact: staging (incremental) already holds each activity once, typed and deduped, so the fact
+    is a view of its rows up to the as-of date, not a second copy of 9M rows (a table on Spark, which
+    re-evaluates a view at every reference).
+-#}
 {{
     config(
-        unique_key='activity_id',
-        post_hook="{{ crm_kpi.incremental_cleanup('cast(occurred_at as date)') }}",
+        materialized=('table' if target.type == 'spark' else 'view'),
     )
 }}
 
@@ -9,7 +13,6 @@ with
 
 activities as (
     select * from {{ ref('stg_crm__activities') }}
-    where {{ crm_kpi.in_incremental_window('occurred_at') }}
 ),
 
 as_of_dates as (
@@ -29,9 +32,7 @@ final as (
         activities.outcome
     from activities
     cross join as_of_dates
-    where
-        cast(activities.occurred_at as date) <= as_of_dates.as_of_date
-        and {{ crm_kpi.in_incremental_window('activities.occurred_at') }}
+    where cast(activities.occurred_at as date) <= as_of_dates.as_of_date
 )
 
 select * from final
