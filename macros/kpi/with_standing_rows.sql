@@ -1,10 +1,10 @@
 {#
     A KPI mart's rows, written once (the oracle's with_spine): the measured rows and the standing
-    rows a leaderboard needs at zero (their keys unioned), each with its period's last day and
-    snapshot date and its breakdown's display name; the measured columns are null on a standing row
-    that measured nothing (the mart's final select coalesces them).
+    rows a leaderboard needs at zero (their keys unioned; only the mart's breakdowns), each with its
+    period's last day and snapshot date and its breakdown's display name; the measured columns are
+    null on a standing row that measured nothing (the mart's final select coalesces them).
 #}
-{% macro with_standing_rows(measured, standing, names, columns, periods='periods') -%}
+{% macro with_standing_rows(measured, standing, names, columns, breakdowns=none, periods='periods') -%}
     select
         spine.period_type,
         spine.period_start,
@@ -23,6 +23,9 @@
             breakdown,
             breakdown_id
         from {{ standing }}
+        {%- if breakdowns is not none %}
+        where breakdown in ('{{ breakdowns | join("', '") }}')
+        {%- endif %}
         union
         select
             period_type,

@@ -1,7 +1,8 @@
 {#-
-    The members of the people breakdowns every sales and customer mart shares, with their display
-    names (the oracle's breakdown_names): the company, every user as a rep, every team, every team
-    manager, and the 'unassigned' team and manager (deals credited to no team).
+    The members of the breakdowns the sales marts share, with their display names (the oracle's
+    breakdown_names): the company, every user as a rep, every team, every team manager, the
+    'unassigned' team and manager (deals credited to no team), every stage, and every competitor and
+    'none' (a deal without one).
 -#}
 with
 
@@ -11,6 +12,14 @@ users as (
 
 teams as (
     select * from {{ ref('stg_crm__teams') }}
+),
+
+stages as (
+    select * from {{ ref('stg_crm__stages') }}
+),
+
+competitors as (
+    select * from {{ ref('stg_crm__competitors') }}
 ),
 
 final as (
@@ -48,6 +57,23 @@ final as (
         'manager' as breakdown,
         'unassigned' as breakdown_id,
         'Unassigned' as breakdown_name
+    union all
+    select
+        'stage' as breakdown,
+        stage as breakdown_id,
+        stage as breakdown_name
+    from stages
+    union all
+    select
+        'competitor' as breakdown,
+        competitor_id as breakdown_id,
+        competitor_name as breakdown_name
+    from competitors
+    union all
+    select
+        'competitor' as breakdown,
+        'none' as breakdown_id,
+        'No competitor' as breakdown_name
 )
 
 select * from final

@@ -1,8 +1,8 @@
 {#-
     The rows a leaderboard needs even at zero (the oracle's standing_rows), in every period of every
-    type: the company, every team and team manager, and every closer (role ae or am, as dim_reps'
-    is_closer) employed during the period (hired on or before its last day, not left before its
-    first). A mart unions its measured rows to these and keeps the breakdowns it reports.
+    type: the company, every team and team manager, every open stage, and every closer (role ae or am,
+    as dim_reps' is_closer) employed during the period (hired on or before its last day, not left
+    before its first). A mart unions its measured rows to the breakdowns of these it reports.
 -#}
 with
 
@@ -18,6 +18,10 @@ users as (
     select * from {{ ref('stg_crm__users') }}
 ),
 
+stages as (
+    select * from {{ ref('stg_crm__stages') }}
+),
+
 final as (
     select
         periods.period_type,
@@ -27,6 +31,15 @@ final as (
     from periods
     cross join members
     where members.breakdown in ('company', 'team', 'manager') and members.breakdown_id <> 'unassigned'
+    union all
+    select
+        periods.period_type,
+        periods.period_start,
+        'stage' as breakdown,
+        stages.stage as breakdown_id
+    from periods
+    cross join stages
+    where not stages.is_closed
     union all
     select
         periods.period_type,

@@ -175,7 +175,7 @@ measured as (
 
 {# The standing rows (company, teams, managers, employed closers), and the reps and unassigned rows as measured. -#}
 breakdown_rows as (
-    {{ crm_kpi.with_standing_rows('measured', 'standing', 'members', measures.keys() | list) }}
+    {{ crm_kpi.with_standing_rows('measured', 'standing', 'members', measures.keys() | list, ['company', 'team', 'manager', 'rep']) }}
 ),
 
 final as (
