@@ -14,12 +14,18 @@ periods as (
     select * from {{ ref('int_periods_spined') }}
 ),
 
-users as (
-    select * from {{ ref('stg_crm__users') }}
+closers as (
+    select
+        user_id,
+        hired_on,
+        left_on
+    from {{ ref('stg_crm__users') }}
+    where role in ('ae', 'am')
 ),
 
-stages as (
-    select * from {{ ref('stg_crm__stages') }}
+open_stages as (
+    select stage from {{ ref('stg_crm__stages') }}
+    where not is_closed
 ),
 
 final as (
@@ -36,22 +42,20 @@ final as (
         periods.period_type,
         periods.period_start,
         'stage' as breakdown,
-        stages.stage as breakdown_id
+        open_stages.stage as breakdown_id
     from periods
-    cross join stages
-    where not stages.is_closed
+    cross join open_stages
     union all
     select
         periods.period_type,
         periods.period_start,
         'rep' as breakdown,
-        users.user_id as breakdown_id
+        closers.user_id as breakdown_id
     from periods
-    inner join users
+    inner join closers
         on
-            users.role in ('ae', 'am')
-            and periods.period_end >= users.hired_on
-            and (periods.period_start <= users.left_on or users.left_on is null)
+            periods.period_end >= closers.hired_on
+            and (periods.period_start <= closers.left_on or closers.left_on is null)
 )
 
 select * from final

@@ -24,11 +24,6 @@ opportunities as (
     select * from {{ ref('int_opportunities_credited') }}
 ),
 
-periods as (
-    select * from {{ ref('int_periods_spined') }}
-    where period_type in ('month', 'quarter')
-),
-
 members as (
     select * from {{ ref('int_breakdown_members') }}
 ),
@@ -39,6 +34,11 @@ standing as (
 
 products as (
     select * from {{ ref('dim_products') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods_spined') }}
+    where period_type in ('month', 'quarter')
 ),
 
 won_deals as (
@@ -120,12 +120,6 @@ product_names as (
     from products
 ),
 
-names as (
-    select * from members
-    union all
-    select * from product_names
-),
-
 {# Zero rows: the company, every product and family, and every closer while employed, in every period. -#}
 standing_rows as (
     select * from standing
@@ -138,6 +132,12 @@ standing_rows as (
         product_names.breakdown_id
     from periods
     cross join product_names
+),
+
+names as (
+    select * from members
+    union all
+    select * from product_names
 ),
 
 breakdown_rows as (
