@@ -32,8 +32,8 @@ final as (
         won_deals.account_id,
         'line_item' as purchase_type,
         line_items.line_item_id as purchase_id,
-        line_items.family,
-        line_items.tier,
+        line_items.family as product_family,
+        line_items.tier as product_tier,
         won_deals.close_date as acquired_on
     from line_items
     inner join won_deals
@@ -43,8 +43,8 @@ final as (
         subscriptions.account_id,
         'subscription' as purchase_type,
         subscriptions.subscription_id as purchase_id,
-        products.family,
-        products.tier,
+        products.family as product_family,
+        products.tier as product_tier,
         subscriptions.period_start as acquired_on
     from subscriptions
     left join products
@@ -54,8 +54,8 @@ final as (
         account_id,
         'deal' as purchase_type,
         opportunity_id as purchase_id,
-        null as family,
-        null as tier,
+        null as product_family,
+        null as product_tier,
         close_date as acquired_on
     from won_deals
 )

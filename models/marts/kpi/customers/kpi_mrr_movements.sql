@@ -30,16 +30,16 @@ bridge_periods as (
 {# Each account's and each account-product's state at the start and at the end of the period. -#}
 entity_periods as (
     {%- for level, months, product_id, first_month, keys in [
-        ('account', 'account_months', 'cast(null as ' ~ dbt.type_string() ~ ')', 'cohort_month', ['account_id']),
-        ('product', 'product_months', 'end_snapshots.product_id', 'first_active_month', ['account_id', 'product_id']),
+        ('account', 'account_months', 'cast(null as ' ~ dbt.type_string() ~ ') as product_id', 'end_snapshots.cohort_month as first_active_month', ['account_id']),
+        ('product', 'product_months', 'end_snapshots.product_id', 'end_snapshots.first_active_month', ['account_id', 'product_id']),
     ] %}
     select
         '{{ level }}' as entity_level,
         bridge_periods.period_type,
         bridge_periods.period_start,
         end_snapshots.account_id,
-        {{ product_id }} as product_id,
-        end_snapshots.{{ first_month }} as first_active_month,
+        {{ product_id }},
+        {{ first_month }},
         coalesce(start_snapshots.is_active, false) as was_active,
         coalesce(start_snapshots.mrr, 0) as start_mrr,
         end_snapshots.is_active,

@@ -9,16 +9,6 @@
     {'level': 'all', 'key': "'all'"},
 ] -%}
 
-with
-
-leads as (
-    select * from {{ ref('int_leads_worked') }}
-),
-
-periods as (
-    select * from {{ ref('int_periods_spined') }}
-),
-
 {#- One row per clock start, with the measures that clock starts (every other measure 0, or null for days). -#}
 {%- set double_null = 'cast(null as ' ~ crm_kpi.type_double() ~ ')' -%}
 {%- set clock_defaults = {
@@ -30,11 +20,11 @@ periods as (
     {'team': 'created_team_id', 'at': 'created_at', 'where': none, 'measures': {
         'is_lead': '1',
         'is_lead_responded': 'case when first_response_at is not null then 1 else 0 end',
-        'response_days': 'response_days'}},
+        'response_days': 'cast(response_days as ' ~ crm_kpi.type_double() ~ ')'}},
     {'team': 'mql_team_id', 'at': 'mql_at', 'where': 'mql_at is not null', 'measures': {
         'is_mql': '1',
         'is_mql_responded': 'case when first_mql_response_at is not null then 1 else 0 end',
-        'mql_response_days': 'mql_response_days',
+        'mql_response_days': 'cast(mql_response_days as ' ~ crm_kpi.type_double() ~ ')',
         'is_followed_up': 'case when is_followed_up then 1 else 0 end'}},
     {'team': 'contacted_team_id', 'at': 'first_response_at', 'where': 'first_response_at is not null', 'measures': {
         'is_contacted': '1',
@@ -42,16 +32,28 @@ periods as (
         'is_prospect_positive': 'case when has_positive_response then 1 else 0 end',
         'is_prospect_meeting_booked': 'case when has_meeting_booked then 1 else 0 end'}},
 ] -%}
+
+with
+
+leads as (
+    select * from {{ ref('int_leads_worked') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods_spined') }}
+),
+
+-- One row per clock start, with the measures that clock starts (every other measure 0, or null for days).
 clock_events as (
     {%- for clock in clocks %}
     select
         lead_id,
         owner_user_id,
-        {{ clock.team }} as team_id,
-        cast({{ clock.at }} as date) as event_on,
         {%- for column, default in clock_defaults.items() %}
-        {{ clock.measures.get(column, default) }} as {{ column }}{{ ',' if not loop.last }}
+        {{ clock.measures.get(column, default) }} as {{ column }},
         {%- endfor %}
+        {{ clock.team }} as team_id,
+        cast({{ clock.at }} as date) as event_on
     from leads
     {%- if clock.where %}
     where {{ clock.where }}
@@ -142,14 +144,13 @@ counted as (
         spined.period_end,
         spined.grouping_level,
         spined.group_id,
+        {%- for column in ['leads', 'leads_responded', 'mqls', 'mqls_responded', 'mqls_followed_up', 'prospects_contacted', 'prospects_responded', 'prospects_positive', 'prospects_meeting_booked'] %}
+        coalesce(grouped.{{ column }}, 0) as {{ column }},
+        {%- endfor %}
         grouped.median_response_days,
         grouped.p90_response_days,
         grouped.median_mql_response_days,
-        grouped.p90_mql_response_days,
-        {%- for column in ['leads', 'leads_responded', 'mqls', 'mqls_responded', 'mqls_followed_up', 'prospects_contacted',
-            'prospects_responded', 'prospects_positive', 'prospects_meeting_booked'] %}
-        coalesce(grouped.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        grouped.p90_mql_response_days
     from spined
     left join grouped
         on

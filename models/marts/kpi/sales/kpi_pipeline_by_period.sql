@@ -5,11 +5,9 @@
     'team': 'team_id',
     'manager': 'manager_user_id',
 } -%}
+{%- set columns = ['open_deals', 'open_value', 'weighted_open_value', 'open_value_closing_next_period', 'weighted_value_closing_next_period', 'created_deals', 'created_value'] -%}
 {%- set measures = {} -%}
-{%- for column in ['open_deals', 'open_value', 'weighted_open_value', 'open_value_closing_next_period',
-    'weighted_value_closing_next_period', 'created_deals', 'created_value'] -%}
-    {%- do measures.update({column: 'sum(' ~ column ~ ')'}) -%}
-{%- endfor -%}
+{%- for column in columns %}{% do measures.update({column: 'sum(' ~ column ~ ')'}) %}{% endfor -%}
 
 with
 

@@ -56,8 +56,8 @@ bought_in_period as (
         periods.period_type,
         periods.period_start,
         purchases.account_id,
-        purchases.family,
-        purchases.tier
+        purchases.product_family,
+        purchases.product_tier
     from purchases
     inner join periods
         on
@@ -71,21 +71,21 @@ bought_against_owned as (
         bought_in_period.period_type,
         bought_in_period.period_start,
         bought_in_period.account_id,
-        bought_in_period.family,
-        bought_in_period.tier,
-        max(purchases.tier) as owned_tier
+        bought_in_period.product_family,
+        bought_in_period.product_tier,
+        max(purchases.product_tier) as owned_tier
     from bought_in_period
     left join purchases
         on
             bought_in_period.account_id = purchases.account_id
-            and bought_in_period.family = purchases.family
+            and bought_in_period.product_family = purchases.product_family
             and bought_in_period.period_start > purchases.acquired_on
     group by
         bought_in_period.period_type,
         bought_in_period.period_start,
         bought_in_period.account_id,
-        bought_in_period.family,
-        bought_in_period.tier
+        bought_in_period.product_family,
+        bought_in_period.product_tier
 ),
 
 account_periods as (
@@ -94,9 +94,9 @@ account_periods as (
         existing_customers.period_start,
         existing_customers.account_id,
         coalesce(accounts.owner_user_id, 'unassigned') as owner_user_id,
-        max(case when bought_against_owned.tier > bought_against_owned.owned_tier then 1 else 0 end) as is_upsell,
+        max(case when bought_against_owned.product_tier > bought_against_owned.owned_tier then 1 else 0 end) as is_upsell,
         max(
-            case when bought_against_owned.family is not null and bought_against_owned.owned_tier is null then 1 else 0 end
+            case when bought_against_owned.product_family is not null and bought_against_owned.owned_tier is null then 1 else 0 end
         ) as is_cross_sell
     from existing_customers
     left join bought_against_owned

@@ -23,9 +23,7 @@
     'median_days_from_lead_to_close': crm_kpi.median(lead_days),
     'mean_days_from_lead_to_close': 'avg(' ~ lead_days ~ ')',
 } -%}
-{%- for column, activity_type in touch_types + [('touches', none)] -%}
-    {%- do measures.update({column: 'sum(' ~ column ~ ')'}) -%}
-{%- endfor -%}
+{%- for column, activity_type in touch_types + [('touches', none)] %}{% do measures.update({column: 'sum(' ~ column ~ ')'}) %}{% endfor -%}
 
 with
 
