@@ -110,14 +110,14 @@ final as (
         'rep' as breakdown,
         user_id as breakdown_id,
         month_start,
-        quota
+        {{ crm_kpi.money('quota') }} as quota
     from rep_month_quotas
     union all
     select
         'team' as breakdown,
         team_id as breakdown_id,
         month_start,
-        quota
+        {{ crm_kpi.money('quota') }} as quota
     from team_month_quotas
 )
 
