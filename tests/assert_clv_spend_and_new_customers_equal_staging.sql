@@ -58,27 +58,32 @@ months as (
     select cohort_month from staging_customers
     union
     select cohort_month from mart_all
+),
+
+{# Each month's three sides: staging, the all-channel row, the channel rows' sum. -#}
+compared as (
+    select
+        months.cohort_month,
+        coalesce(staging_spend.spend, 0) as staging_spend,
+        coalesce(mart_all.spend, 0) as mart_spend,
+        coalesce(mart_channels.spend, 0) as channel_spend,
+        coalesce(staging_customers.new_customers, 0) as staging_new_customers,
+        coalesce(mart_all.new_customers, 0) as mart_new_customers,
+        coalesce(mart_channels.new_customers, 0) as channel_new_customers
+    from months
+    left join staging_spend
+        on months.cohort_month = staging_spend.cohort_month
+    left join staging_customers
+        on months.cohort_month = staging_customers.cohort_month
+    left join mart_all
+        on months.cohort_month = mart_all.cohort_month
+    left join mart_channels
+        on months.cohort_month = mart_channels.cohort_month
 )
 
-select
-    months.cohort_month,
-    staging_spend.spend as staging_spend,
-    mart_all.spend as mart_spend,
-    mart_channels.spend as channel_spend,
-    staging_customers.new_customers as staging_new_customers,
-    mart_all.new_customers as mart_new_customers,
-    mart_channels.new_customers as channel_new_customers
-from months
-left join staging_spend
-    on months.cohort_month = staging_spend.cohort_month
-left join staging_customers
-    on months.cohort_month = staging_customers.cohort_month
-left join mart_all
-    on months.cohort_month = mart_all.cohort_month
-left join mart_channels
-    on months.cohort_month = mart_channels.cohort_month
+select * from compared
 where
-    abs(coalesce(staging_spend.spend, 0) - coalesce(mart_all.spend, 0)) > 0.001
-    or abs(coalesce(mart_all.spend, 0) - coalesce(mart_channels.spend, 0)) > 0.001
-    or coalesce(staging_customers.new_customers, 0) <> coalesce(mart_all.new_customers, 0)
-    or coalesce(mart_all.new_customers, 0) <> coalesce(mart_channels.new_customers, 0)
+    abs(staging_spend - mart_spend) > 0.001
+    or abs(mart_spend - channel_spend) > 0.001
+    or staging_new_customers <> mart_new_customers
+    or mart_new_customers <> channel_new_customers

@@ -95,36 +95,24 @@ by_rep as (
         owner_user_id
 )
 
+{%- for level, parts, key, parts_name in [('team', 'by_team', 'team_id', 'sum_of_reps'), ('rep', 'by_rep', 'owner_user_id', 'sum_of_parts')] %}
 select
-    'team' as breakdown_level,
+    '{{ level }}' as breakdown_level,
     quota.period_type,
     quota.period_start,
     quota.breakdown_id,
     quota.bookings,
-    by_team.bookings as sum_of_reps
+    {{ parts }}.bookings as {{ parts_name }}
 from quota
-left join by_team
+left join {{ parts }}
     on
-        quota.period_type = by_team.period_type
-        and quota.period_start = by_team.period_start
-        and quota.breakdown_id = by_team.team_id
+        quota.period_type = {{ parts }}.period_type
+        and quota.period_start = {{ parts }}.period_start
+        and quota.breakdown_id = {{ parts }}.{{ key }}
 where
-    quota.breakdown = 'team'
-    and abs(quota.bookings - coalesce(by_team.bookings, 0)) > 0.005 * (coalesce(by_team.parts, 0) + 1) + 1e-9
+    quota.breakdown = '{{ level }}'
+    and abs(quota.bookings - coalesce({{ parts }}.bookings, 0)) > 0.005 * (coalesce({{ parts }}.parts, 0) + 1) + 1e-9
+{%- if not loop.last %}
 union all
-select
-    'rep' as breakdown_level,
-    quota.period_type,
-    quota.period_start,
-    quota.breakdown_id,
-    quota.bookings,
-    by_rep.bookings as sum_of_parts
-from quota
-left join by_rep
-    on
-        quota.period_type = by_rep.period_type
-        and quota.period_start = by_rep.period_start
-        and quota.breakdown_id = by_rep.owner_user_id
-where
-    quota.breakdown = 'rep'
-    and abs(quota.bookings - coalesce(by_rep.bookings, 0)) > 0.005 * (coalesce(by_rep.parts, 0) + 1) + 1e-9
+{%- endif %}
+{%- endfor %}

@@ -64,7 +64,7 @@ spend_by_month as (
     group by 1, 2
 ),
 
--- Every lead with its first-touch campaign (null: unattributed).
+-- Every lead with its first-touch campaign (null: unattributed): a lead in its cohort month, an MQL in its MQL month.
 campaign_leads as (
     select
         attributed_leads.attributed_campaign_id as campaign_id,
@@ -74,25 +74,6 @@ campaign_leads as (
     from leads
     inner join attributed_leads
         on leads.lead_id = attributed_leads.lead_id
-),
-
-leads_by_month as (
-    select
-        campaign_id,
-        cohort_month as month_start,
-        count(*) as leads
-    from campaign_leads
-    group by 1, 2
-),
-
-mqls_by_month as (
-    select
-        campaign_id,
-        {{ crm_kpi.month_of('mql_at') }} as month_start,
-        count(*) as mqls
-    from campaign_leads
-    where mql_at is not null
-    group by 1, 2
 ),
 
 credits_by_month as (
@@ -136,19 +117,20 @@ rule_free_measures as (
     union all
     select
         campaign_id,
-        month_start,
+        cohort_month as month_start,
         cast(0 as {{ crm_kpi.type_double() }}) as spend,
-        leads,
+        1 as leads,
         0 as mqls
-    from leads_by_month
+    from campaign_leads
     union all
     select
         campaign_id,
-        month_start,
+        {{ crm_kpi.month_of('mql_at') }} as month_start,
         cast(0 as {{ crm_kpi.type_double() }}) as spend,
         0 as leads,
-        mqls
-    from mqls_by_month
+        1 as mqls
+    from campaign_leads
+    where mql_at is not null
 ),
 
 measures as (

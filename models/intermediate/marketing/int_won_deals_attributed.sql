@@ -16,8 +16,9 @@
 
 with
 
-opportunities as (
+won_opportunities as (
     select * from {{ ref('int_opportunities_classified') }}
+    where is_won_by_as_of
 ),
 
 acquired_accounts as (
@@ -30,17 +31,16 @@ lead_touches as (
 
 won_deals as (
     select
-        opportunities.opportunity_id,
-        opportunities.account_id,
-        opportunities.source_lead_id,
-        opportunities.close_date,
-        opportunities.close_month,
-        opportunities.amount,
+        won_opportunities.opportunity_id,
+        won_opportunities.account_id,
+        won_opportunities.source_lead_id,
+        won_opportunities.close_date,
+        won_opportunities.close_month,
+        won_opportunities.amount,
         acquired_accounts.account_id is not null as is_new_customer
-    from opportunities
+    from won_opportunities
     left join acquired_accounts
-        on opportunities.opportunity_id = acquired_accounts.first_won_opportunity_id
-    where opportunities.is_won_by_as_of
+        on won_opportunities.opportunity_id = acquired_accounts.first_won_opportunity_id
 ),
 
 first_touch_leads as (

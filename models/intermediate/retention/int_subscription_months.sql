@@ -1,72 +1,45 @@
 {#-
     One row per account and month, from the account's first active month to the as-of month: its MRR
     at the month's snapshot date and whether it is active (see the subscription_months docs block).
+    The sum of the account's product months (int_subscription_product_months), where the rule is
+    written once: the MRR sums, the account is active when one of its products is, and its first
+    active month is the earliest of its products' (that product has a row in every later month).
 -#}
 with
 
-subscriptions as (
-    select * from {{ ref('stg_crm__subscriptions') }}
-),
-
-accounts as (
-    select account_id from {{ ref('stg_crm__accounts') }}
+product_months as (
+    select * from {{ ref('int_subscription_product_months') }}
 ),
 
 months as (
     select * from {{ ref('int_months_spined') }}
 ),
 
-active_periods as (
-    select
-        subscriptions.account_id,
-        months.month_start,
-        sum({{ crm_kpi.money('subscriptions.mrr') }}) as mrr,
-        count(*) as active_subscription_periods
-    from subscriptions
-    inner join accounts
-        on subscriptions.account_id = accounts.account_id
-    inner join months
-        on
-            subscriptions.period_start <= months.snapshot_date
-            and coalesce(subscriptions.period_end, cast('9999-12-31' as date)) > months.snapshot_date
-    group by
-        subscriptions.account_id,
-        months.month_start
-),
-
-first_active_months as (
-    select
-        account_id,
-        min(month_start) as cohort_month
-    from active_periods
-    group by account_id
-),
-
 account_months as (
     select
-        first_active_months.account_id,
-        first_active_months.cohort_month,
-        months.month_start,
-        months.snapshot_date
-    from first_active_months
-    inner join months
-        on first_active_months.cohort_month <= months.month_start
+        account_id,
+        month_start,
+        min(first_active_month) as cohort_month,
+        sum(mrr) as mrr,
+        sum(case when is_active then 1 else 0 end) as active_products
+    from product_months
+    group by
+        account_id,
+        month_start
 ),
 
 final as (
     select
         account_months.account_id,
         account_months.month_start,
-        account_months.snapshot_date,
+        months.snapshot_date,
         account_months.cohort_month,
         cast({{ dbt.datediff('account_months.cohort_month', 'account_months.month_start', 'month') }} as integer) as months_since_start,
-        cast(coalesce(active_periods.mrr, 0) as decimal(18, 2)) as mrr,
-        active_periods.account_id is not null as is_active
+        cast(account_months.mrr as decimal(18, 2)) as mrr,
+        account_months.active_products > 0 as is_active
     from account_months
-    left join active_periods
-        on
-            account_months.account_id = active_periods.account_id
-            and account_months.month_start = active_periods.month_start
+    inner join months
+        on account_months.month_start = months.month_start
 )
 
 select * from final

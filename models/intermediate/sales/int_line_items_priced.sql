@@ -8,19 +8,20 @@
 -#}
 with
 
+{# The deal's carried exchange rate converts its prices. -#}
+opportunities as (
+    select
+        opportunity_id,
+        exchange_rate
+    from {{ ref('int_opportunities_classified') }}
+),
+
 line_items as (
     select * from {{ ref('stg_crm__opportunity_line_items') }}
 ),
 
 products as (
     select * from {{ ref('stg_crm__products') }}
-),
-
-opportunities as (
-    select
-        opportunity_id,
-        exchange_rate
-    from {{ ref('int_opportunities_classified') }}
 ),
 
 final as (

@@ -2,9 +2,7 @@
     The date table for BI tools: one row per day of the date spine, with its Gregorian month, quarter
     and year, its ISO week (Monday to Sunday, numbered in the year that holds its Thursday), a fiscal
     year that starts in the month of var('fiscal_year_start_month') and is named after the calendar
-    year in which it ends, and its Solar Hijri (Persian) date.
-
-    Solar Hijri: 1 Farvardin (Nowruz) of the Persian year that starts in Gregorian year gy falls on
+    year in which it ends, and its Solar Hijri (Persian) date. Solar Hijri: 1 Farvardin (Nowruz) of the Persian year that starts in Gregorian year gy falls on
     March `march_day`, computed with the arithmetic of the Jalaali calendar (Borkowski's algorithm, the
     one behind the common jalaali libraries) for the span in which its leap years follow the plain
     33-year cycle, Persian years 1210 to 1634 (Gregorian 1831 to 2255; outside it the Persian columns
@@ -13,9 +11,8 @@
         leap_j   = 294 + 8 * floor(n / 33) + floor((n % 33 + 3) / 4)
         leap_g   = floor(gy / 4) - floor((floor(gy / 100) + 1) * 3 / 4) - 150
         march_day = 20 + leap_j - leap_g
-    Months 1-6 have 31 days, 7-11 have 30, Esfand (12) 29 or 30. Integer division is floor() of a
-    double, so it means the same on every engine. Intervals passed to dbt.dateadd are parenthesised:
-    dbt-spark multiplies the interval text by 12 for years without parentheses.
+    Months 1-6 have 31 days, 7-11 have 30, Esfand (12) 29 or 30. Integer division is floor() of a double
+    (the same on every engine); dbt.dateadd intervals are parenthesised (dbt-spark multiplies by 12).
 -#}
 {%- set fiscal_start = crm_kpi.checked_var('fiscal_year_start_month') -%}
 {%- set month_names = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] -%}

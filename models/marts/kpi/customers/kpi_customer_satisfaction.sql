@@ -8,7 +8,7 @@ accounts as (
     select
         account_id,
         region
-    from {{ ref('stg_crm__accounts') }}
+    from {{ ref('dim_accounts') }}
 ),
 
 periods as (

@@ -27,57 +27,36 @@ bridge_periods as (
     where period_type in ('month', 'quarter')
 ),
 
-account_periods as (
-    select
-        bridge_periods.period_type,
-        bridge_periods.period_start,
-        end_snapshots.account_id,
-        cast(null as {{ dbt.type_string() }}) as product_id,
-        end_snapshots.cohort_month as first_active_month,
-        coalesce(start_snapshots.is_active, false) as was_active,
-        coalesce(start_snapshots.mrr, 0) as start_mrr,
-        end_snapshots.is_active,
-        end_snapshots.mrr as end_mrr
-    from bridge_periods
-    inner join account_months as end_snapshots
-        on bridge_periods.end_month = end_snapshots.month_start
-    left join account_months as start_snapshots
-        on
-            end_snapshots.account_id = start_snapshots.account_id
-            and bridge_periods.start_month = start_snapshots.month_start
-),
-
-product_periods as (
-    select
-        bridge_periods.period_type,
-        bridge_periods.period_start,
-        end_snapshots.account_id,
-        end_snapshots.product_id,
-        end_snapshots.first_active_month,
-        coalesce(start_snapshots.is_active, false) as was_active,
-        coalesce(start_snapshots.mrr, 0) as start_mrr,
-        end_snapshots.is_active,
-        end_snapshots.mrr as end_mrr
-    from bridge_periods
-    inner join product_months as end_snapshots
-        on bridge_periods.end_month = end_snapshots.month_start
-    left join product_months as start_snapshots
-        on
-            end_snapshots.account_id = start_snapshots.account_id
-            and end_snapshots.product_id = start_snapshots.product_id
-            and bridge_periods.start_month = start_snapshots.month_start
-),
-
+{# Each account's and each account-product's state at the start and at the end of the period. -#}
 entity_periods as (
+    {%- for level, months, product_id, first_month, keys in [
+        ('account', 'account_months', 'cast(null as ' ~ dbt.type_string() ~ ') as product_id', 'end_snapshots.cohort_month as first_active_month', ['account_id']),
+        ('product', 'product_months', 'end_snapshots.product_id', 'end_snapshots.first_active_month', ['account_id', 'product_id']),
+    ] %}
     select
-        'account' as entity_level,
-        *
-    from account_periods
+        '{{ level }}' as entity_level,
+        bridge_periods.period_type,
+        bridge_periods.period_start,
+        end_snapshots.account_id,
+        {{ product_id }},
+        {{ first_month }},
+        coalesce(start_snapshots.is_active, false) as was_active,
+        coalesce(start_snapshots.mrr, 0) as start_mrr,
+        end_snapshots.is_active,
+        end_snapshots.mrr as end_mrr
+    from bridge_periods
+    inner join {{ months }} as end_snapshots
+        on bridge_periods.end_month = end_snapshots.month_start
+    left join {{ months }} as start_snapshots
+        on
+            bridge_periods.start_month = start_snapshots.month_start
+            {%- for key in keys %}
+            and end_snapshots.{{ key }} = start_snapshots.{{ key }}
+            {%- endfor %}
+    {%- if not loop.last %}
     union all
-    select
-        'product' as entity_level,
-        *
-    from product_periods
+    {%- endif %}
+    {%- endfor %}
 ),
 
 classified as (
@@ -109,24 +88,17 @@ segmented as (
         classified.*
     from classified
     where classified.entity_level = 'account'
+    {%- for breakdown, column in [('channel', 'acquisition_channel'), ('region', 'region')] %}
     union all
     select
-        'channel' as breakdown,
-        customers.acquisition_channel as segment,
+        '{{ breakdown }}' as breakdown,
+        customers.{{ column }} as segment,
         classified.*
     from classified
     inner join customers
         on classified.account_id = customers.account_id
     where classified.entity_level = 'account'
-    union all
-    select
-        'region' as breakdown,
-        customers.region as segment,
-        classified.*
-    from classified
-    inner join customers
-        on classified.account_id = customers.account_id
-    where classified.entity_level = 'account'
+    {%- endfor %}
     union all
     select
         'product' as breakdown,
@@ -187,17 +159,12 @@ rounded as (
         spine.period_end,
         spine.breakdown,
         spine.segment,
-        cast(coalesce(movements.customers_at_start, 0) as {{ dbt.type_bigint() }}) as customers_at_start,
-        cast(coalesce(movements.new_customers, 0) as {{ dbt.type_bigint() }}) as new_customers,
-        cast(coalesce(movements.reactivated_customers, 0) as {{ dbt.type_bigint() }}) as reactivated_customers,
-        cast(coalesce(movements.churned_customers, 0) as {{ dbt.type_bigint() }}) as churned_customers,
-        cast(coalesce(movements.customers_at_end, 0) as {{ dbt.type_bigint() }}) as customers_at_end,
-        {{ crm_kpi.money('coalesce(movements.starting_mrr, 0)') }} as starting_mrr,
-        {{ crm_kpi.money('coalesce(movements.new_mrr, 0)') }} as new_mrr,
-        {{ crm_kpi.money('coalesce(movements.expansion_mrr, 0)') }} as expansion_mrr,
-        {{ crm_kpi.money('coalesce(movements.contraction_mrr, 0)') }} as contraction_mrr,
-        {{ crm_kpi.money('coalesce(movements.churned_mrr, 0)') }} as churned_mrr,
-        {{ crm_kpi.money('coalesce(movements.reactivated_mrr, 0)') }} as reactivated_mrr,
+        {%- for column in ['customers_at_start', 'new_customers', 'reactivated_customers', 'churned_customers', 'customers_at_end'] %}
+        cast(coalesce(movements.{{ column }}, 0) as {{ dbt.type_bigint() }}) as {{ column }},
+        {%- endfor %}
+        {%- for column in ['starting_mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr', 'reactivated_mrr'] %}
+        {{ crm_kpi.money('coalesce(movements.' ~ column ~ ', 0)') }} as {{ column }},
+        {%- endfor %}
         {{ crm_kpi.money('coalesce(movements.ending_mrr, 0) - coalesce(movements.starting_mrr, 0)') }} as net_new_mrr,
         {{ crm_kpi.money('coalesce(movements.ending_mrr, 0)') }} as ending_mrr
     from spine
@@ -211,28 +178,11 @@ rounded as (
 
 final as (
     select
-        period_type,
-        period_start,
-        period_end,
-        breakdown,
-        segment,
-        customers_at_start,
-        new_customers,
-        reactivated_customers,
-        churned_customers,
-        customers_at_end,
-        starting_mrr,
-        new_mrr,
-        expansion_mrr,
-        contraction_mrr,
-        churned_mrr,
-        reactivated_mrr,
-        net_new_mrr,
-        ending_mrr,
-        {{ crm_kpi.safe_divide('churned_customers', 'customers_at_start') }} as logo_churn_rate,
-        {{ crm_kpi.safe_divide('customers_at_end - new_customers - reactivated_customers', 'customers_at_start') }} as customer_retention_rate,
-        {{ crm_kpi.safe_divide('churned_mrr + contraction_mrr', 'starting_mrr') }} as gross_revenue_churn_rate,
-        {{ crm_kpi.safe_divide('churned_mrr + contraction_mrr - expansion_mrr', 'starting_mrr') }} as net_revenue_churn_rate
+        rounded.*,
+        {{ crm_kpi.safe_divide('rounded.churned_customers', 'rounded.customers_at_start') }} as logo_churn_rate,
+        {{ crm_kpi.safe_divide('rounded.customers_at_end - rounded.new_customers - rounded.reactivated_customers', 'rounded.customers_at_start') }} as customer_retention_rate,
+        {{ crm_kpi.safe_divide('rounded.churned_mrr + rounded.contraction_mrr', 'rounded.starting_mrr') }} as gross_revenue_churn_rate,
+        {{ crm_kpi.safe_divide('rounded.churned_mrr + rounded.contraction_mrr - rounded.expansion_mrr', 'rounded.starting_mrr') }} as net_revenue_churn_rate
     from rounded
 )
 

@@ -9,6 +9,30 @@
     {'level': 'all', 'key': "'all'"},
 ] -%}
 
+{#- One row per clock start, with the measures that clock starts (every other measure 0, or null for days). -#}
+{%- set double_null = 'cast(null as ' ~ crm_kpi.type_double() ~ ')' -%}
+{%- set clock_defaults = {
+    'is_lead': '0', 'is_lead_responded': '0', 'response_days': double_null, 'is_mql': '0', 'is_mql_responded': '0',
+    'mql_response_days': double_null, 'is_followed_up': '0', 'is_contacted': '0', 'is_prospect_responded': '0',
+    'is_prospect_positive': '0', 'is_prospect_meeting_booked': '0',
+} -%}
+{%- set clocks = [
+    {'team': 'created_team_id', 'at': 'created_at', 'where': none, 'measures': {
+        'is_lead': '1',
+        'is_lead_responded': 'case when first_response_at is not null then 1 else 0 end',
+        'response_days': 'cast(response_days as ' ~ crm_kpi.type_double() ~ ')'}},
+    {'team': 'mql_team_id', 'at': 'mql_at', 'where': 'mql_at is not null', 'measures': {
+        'is_mql': '1',
+        'is_mql_responded': 'case when first_mql_response_at is not null then 1 else 0 end',
+        'mql_response_days': 'cast(mql_response_days as ' ~ crm_kpi.type_double() ~ ')',
+        'is_followed_up': 'case when is_followed_up then 1 else 0 end'}},
+    {'team': 'contacted_team_id', 'at': 'first_response_at', 'where': 'first_response_at is not null', 'measures': {
+        'is_contacted': '1',
+        'is_prospect_responded': 'case when has_response then 1 else 0 end',
+        'is_prospect_positive': 'case when has_positive_response then 1 else 0 end',
+        'is_prospect_meeting_booked': 'case when has_meeting_booked then 1 else 0 end'}},
+] -%}
+
 with
 
 leads as (
@@ -19,63 +43,25 @@ periods as (
     select * from {{ ref('int_periods_spined') }}
 ),
 
--- One row per clock start, with the measures that clock starts.
+-- One row per clock start, with the measures that clock starts (every other measure 0, or null for days).
 clock_events as (
+    {%- for clock in clocks %}
     select
         lead_id,
         owner_user_id,
-        created_team_id as team_id,
-        cast(created_at as date) as event_on,
-        1 as is_lead,
-        case when first_response_at is not null then 1 else 0 end as is_lead_responded,
-        response_days,
-        0 as is_mql,
-        0 as is_mql_responded,
-        cast(null as {{ crm_kpi.type_double() }}) as mql_response_days,
-        0 as is_followed_up,
-        0 as is_contacted,
-        0 as is_prospect_responded,
-        0 as is_prospect_positive,
-        0 as is_prospect_meeting_booked
+        {%- for column, default in clock_defaults.items() %}
+        {{ clock.measures.get(column, default) }} as {{ column }},
+        {%- endfor %}
+        {{ clock.team }} as team_id,
+        cast({{ clock.at }} as date) as event_on
     from leads
+    {%- if clock.where %}
+    where {{ clock.where }}
+    {%- endif %}
+    {%- if not loop.last %}
     union all
-    select
-        lead_id,
-        owner_user_id,
-        mql_team_id as team_id,
-        cast(mql_at as date) as event_on,
-        0 as is_lead,
-        0 as is_lead_responded,
-        cast(null as {{ crm_kpi.type_double() }}) as response_days,
-        1 as is_mql,
-        case when first_mql_response_at is not null then 1 else 0 end as is_mql_responded,
-        mql_response_days,
-        case when is_followed_up then 1 else 0 end as is_followed_up,
-        0 as is_contacted,
-        0 as is_prospect_responded,
-        0 as is_prospect_positive,
-        0 as is_prospect_meeting_booked
-    from leads
-    where mql_at is not null
-    union all
-    select
-        lead_id,
-        owner_user_id,
-        contacted_team_id as team_id,
-        cast(first_response_at as date) as event_on,
-        0 as is_lead,
-        0 as is_lead_responded,
-        cast(null as {{ crm_kpi.type_double() }}) as response_days,
-        0 as is_mql,
-        0 as is_mql_responded,
-        cast(null as {{ crm_kpi.type_double() }}) as mql_response_days,
-        0 as is_followed_up,
-        1 as is_contacted,
-        case when has_response then 1 else 0 end as is_prospect_responded,
-        case when has_positive_response then 1 else 0 end as is_prospect_positive,
-        case when has_meeting_booked then 1 else 0 end as is_prospect_meeting_booked
-    from leads
-    where first_response_at is not null
+    {%- endif %}
+    {%- endfor %}
 ),
 
 period_events as (
@@ -158,19 +144,13 @@ counted as (
         spined.period_end,
         spined.grouping_level,
         spined.group_id,
-        coalesce(grouped.leads, 0) as leads,
-        coalesce(grouped.leads_responded, 0) as leads_responded,
+        {%- for column in ['leads', 'leads_responded', 'mqls', 'mqls_responded', 'mqls_followed_up', 'prospects_contacted', 'prospects_responded', 'prospects_positive', 'prospects_meeting_booked'] %}
+        coalesce(grouped.{{ column }}, 0) as {{ column }},
+        {%- endfor %}
         grouped.median_response_days,
         grouped.p90_response_days,
-        coalesce(grouped.mqls, 0) as mqls,
-        coalesce(grouped.mqls_responded, 0) as mqls_responded,
         grouped.median_mql_response_days,
-        grouped.p90_mql_response_days,
-        coalesce(grouped.mqls_followed_up, 0) as mqls_followed_up,
-        coalesce(grouped.prospects_contacted, 0) as prospects_contacted,
-        coalesce(grouped.prospects_responded, 0) as prospects_responded,
-        coalesce(grouped.prospects_positive, 0) as prospects_positive,
-        coalesce(grouped.prospects_meeting_booked, 0) as prospects_meeting_booked
+        grouped.p90_mql_response_days
     from spined
     left join grouped
         on

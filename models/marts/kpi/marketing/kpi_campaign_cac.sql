@@ -3,14 +3,16 @@
 
 with
 
+{# The campaigns of the export (dim_campaigns without its unknown member, the unattributed row). -#}
 campaigns as (
-    select * from {{ ref('stg_crm__campaigns') }}
+    select * from {{ ref('dim_campaigns') }}
+    where is_campaign
 ),
 
 {# A campaign's totals are the sums of its months as kpi_campaign_cac_monthly publishes them (each rounded), so
     the two marts agree to the cent and the millionth of a customer. -#}
 campaign_months as (
-    select * from {{ ref('kpi_campaign_cac_monthly') }}
+    select * from {{ ref('int_campaign_months_published') }}
 ),
 
 attribution_rules as (

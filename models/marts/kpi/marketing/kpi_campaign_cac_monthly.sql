@@ -1,22 +1,8 @@
 with
 
+{# Labelled and rounded as published (int_campaign_months_published), the months kpi_campaign_cac sums. -#}
 campaign_months as (
-    select * from {{ ref('int_campaign_months_measured') }}
-),
-
-labelled as (
-    select
-        coalesce(campaign_id, 'unattributed') as campaign_id,
-        month_start,
-        coalesce(campaign_name, 'Unattributed') as campaign_name,
-        channel,
-        attribution_rule,
-        spend,
-        leads,
-        mqls,
-        new_customers,
-        attributed_revenue
-    from campaign_months
+    select * from {{ ref('int_campaign_months_published') }}
 ),
 
 final as (
@@ -27,7 +13,7 @@ final as (
         channel,
         attribution_rule,
         {{ crm_kpi.cac_ratios() }}
-    from labelled
+    from campaign_months
 )
 
 select * from final

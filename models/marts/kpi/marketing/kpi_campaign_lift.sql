@@ -5,8 +5,10 @@
 -#}
 with
 
+{# The campaigns of the export (dim_campaigns without its unknown member, the unattributed row). -#}
 campaigns as (
-    select * from {{ ref('stg_crm__campaigns') }}
+    select * from {{ ref('dim_campaigns') }}
+    where is_campaign
 ),
 
 opportunities as (

@@ -13,7 +13,7 @@ all_periods as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('dim_accounts') }}
 ),
 
 periods as (

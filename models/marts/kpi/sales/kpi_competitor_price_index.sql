@@ -9,7 +9,7 @@ opportunities as (
 ),
 
 competitor_prices as (
-    select * from {{ ref('stg_crm__competitor_prices') }}
+    select * from {{ ref('int_competitor_prices_observed') }}
 ),
 
 all_periods as (

@@ -1,9 +1,18 @@
-{%- set breakdowns = [
-    ('company', "'all'"),
-    ('rep', 'owner_user_id'),
-    ('product', 'product_id'),
-    ('product_family', 'product_family'),
-] -%}
+{%- set breakdowns = {
+    'company': "'all'",
+    'rep': 'owner_user_id',
+    'product': 'product_id',
+    'product_family': 'product_family',
+} -%}
+{%- set measures = {
+    'won_deals': 'count(distinct case when product_id is not null then opportunity_id end)',
+    'units': 'sum(units)',
+    'revenue': 'sum(revenue)',
+    'cost_of_goods': 'sum(cost_of_goods)',
+    'won_deals_without_line_items': 'count(distinct case when product_id is null then opportunity_id end)',
+    'bookings_without_line_items': 'sum(bookings_without_line_items)',
+} -%}
+{%- set with_product = {'product': 'product_id is not null', 'product_family': 'product_id is not null'} -%}
 
 with
 
@@ -15,12 +24,12 @@ opportunities as (
     select * from {{ ref('int_opportunities_credited') }}
 ),
 
-all_periods as (
-    select * from {{ ref('int_periods_spined') }}
+members as (
+    select * from {{ ref('int_breakdown_members') }}
 ),
 
-users as (
-    select * from {{ ref('dim_reps') }}
+standing as (
+    select * from {{ ref('int_breakdown_periods_spined') }}
 ),
 
 products as (
@@ -28,7 +37,7 @@ products as (
 ),
 
 periods as (
-    select * from all_periods
+    select * from {{ ref('int_periods_spined') }}
     where period_type in ('month', 'quarter')
 ),
 
@@ -94,44 +103,10 @@ deal_products as (
 ),
 
 measured as (
-    {%- for breakdown, key in breakdowns %}
-    select
-        period_type,
-        period_start,
-        '{{ breakdown }}' as breakdown,
-        {{ key }} as breakdown_id,
-        count(distinct case when product_id is not null then opportunity_id end) as won_deals,
-        sum(units) as units,
-        sum(revenue) as revenue,
-        sum(cost_of_goods) as cost_of_goods,
-        count(distinct case when product_id is null then opportunity_id end) as won_deals_without_line_items,
-        sum(bookings_without_line_items) as bookings_without_line_items
-    from deal_products
-    {%- if breakdown in ('product', 'product_family') %}
-    where product_id is not null
-    {%- endif %}
-    group by
-        period_type,
-        period_start{% if key != "'all'" %},
-        {{ key }}{% endif %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ crm_kpi.rollup_to_breakdowns('deal_products', breakdowns, measures, with_product) }}
 ),
 
-names as (
-    select
-        'company' as breakdown,
-        'all' as breakdown_id,
-        'Company' as breakdown_name
-    union all
-    select
-        'rep' as breakdown,
-        user_id as breakdown_id,
-        full_name as breakdown_name
-    from users
-    union all
+product_names as (
     select
         'product' as breakdown,
         product_id as breakdown_id,
@@ -146,67 +121,46 @@ names as (
 ),
 
 {# Zero rows: the company, every product and family, and every closer while employed, in every period. -#}
-spine as (
+standing_rows as (
+    select * from standing
+    where breakdown in ('company', 'rep')
+    union all
     select
         periods.period_type,
         periods.period_start,
-        names.breakdown,
-        names.breakdown_id
+        product_names.breakdown,
+        product_names.breakdown_id
     from periods
-    cross join names
-    where names.breakdown <> 'rep'
-    union
-    select
-        periods.period_type,
-        periods.period_start,
-        'rep' as breakdown,
-        users.user_id as breakdown_id
-    from periods
-    inner join users
-        on
-            users.is_closer
-            and periods.period_end >= users.hired_on
-            and (periods.period_start <= users.left_on or users.left_on is null)
-    union
-    select
-        period_type,
-        period_start,
-        breakdown,
-        breakdown_id
-    from measured
+    cross join product_names
+),
+
+names as (
+    select * from members
+    union all
+    select * from product_names
+),
+
+breakdown_rows as (
+    {{ crm_kpi.with_standing_rows('measured', 'standing_rows', 'names', measures.keys() | list) }}
 ),
 
 counted as (
     select
-        spine.period_type,
-        spine.period_start,
-        periods.period_end,
-        spine.breakdown,
-        spine.breakdown_id,
-        names.breakdown_name,
-        coalesce(measured.won_deals, 0) as won_deals,
-        coalesce(measured.units, 0) as units,
-        {{ crm_kpi.money('coalesce(measured.revenue, 0)') }} as revenue,
-        {{ crm_kpi.money('coalesce(measured.cost_of_goods, 0)') }} as cost_of_goods,
+        period_type,
+        period_start,
+        period_end,
+        breakdown,
+        breakdown_id,
+        breakdown_name,
+        coalesce(won_deals, 0) as won_deals,
+        coalesce(units, 0) as units,
+        {{ crm_kpi.money('coalesce(revenue, 0)') }} as revenue,
+        {{ crm_kpi.money('coalesce(cost_of_goods, 0)') }} as cost_of_goods,
         case
-            when spine.breakdown in ('company', 'rep') then coalesce(measured.won_deals_without_line_items, 0)
+            when breakdown in ('company', 'rep') then coalesce(won_deals_without_line_items, 0)
         end as won_deals_without_line_items,
-        {{ crm_kpi.money("case when spine.breakdown in ('company', 'rep') then coalesce(measured.bookings_without_line_items, 0) end") }} as bookings_without_line_items
-    from spine
-    inner join periods
-        on
-            spine.period_type = periods.period_type
-            and spine.period_start = periods.period_start
-    left join measured
-        on
-            spine.period_type = measured.period_type
-            and spine.period_start = measured.period_start
-            and spine.breakdown = measured.breakdown
-            and spine.breakdown_id = measured.breakdown_id
-    left join names
-        on
-            spine.breakdown = names.breakdown
-            and spine.breakdown_id = names.breakdown_id
+        {{ crm_kpi.money("case when breakdown in ('company', 'rep') then coalesce(bookings_without_line_items, 0) end") }} as bookings_without_line_items
+    from breakdown_rows
 ),
 
 final as (

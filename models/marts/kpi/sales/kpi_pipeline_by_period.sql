@@ -1,10 +1,13 @@
-{%- set breakdowns = [
-    ('company', "'all'"),
-    ('stage', 'stage'),
-    ('rep', 'owner_user_id'),
-    ('team', 'team_id'),
-    ('manager', 'manager_user_id'),
-] -%}
+{%- set breakdowns = {
+    'company': "'all'",
+    'stage': 'stage',
+    'rep': 'owner_user_id',
+    'team': 'team_id',
+    'manager': 'manager_user_id',
+} -%}
+{%- set columns = ['open_deals', 'open_value', 'weighted_open_value', 'open_value_closing_next_period', 'weighted_value_closing_next_period', 'created_deals', 'created_value'] -%}
+{%- set measures = {} -%}
+{%- for column in columns %}{% do measures.update({column: 'sum(' ~ column ~ ')'}) %}{% endfor -%}
 
 with
 
@@ -24,21 +27,12 @@ team_days as (
     select * from {{ ref('int_team_memberships_daily') }}
 ),
 
-users as (
-    select * from {{ ref('dim_reps') }}
+members as (
+    select * from {{ ref('int_breakdown_members') }}
 ),
 
-teams as (
-    select * from {{ ref('dim_teams') }}
-),
-
-stages as (
-    select * from {{ ref('stg_crm__stages') }}
-),
-
-open_stages as (
-    select stage from stages
-    where not is_closed
+standing as (
+    select * from {{ ref('int_breakdown_periods_spined') }}
 ),
 
 open_deals as (
@@ -93,113 +87,13 @@ pipeline_facts as (
 ),
 
 measured as (
-    {%- for breakdown, key in breakdowns %}
-    select
-        period_type,
-        period_start,
-        '{{ breakdown }}' as breakdown,
-        {{ key }} as breakdown_id,
-        sum(open_deals) as open_deals,
-        sum(open_value) as open_value,
-        sum(weighted_open_value) as weighted_open_value,
-        sum(open_value_closing_next_period) as open_value_closing_next_period,
-        sum(weighted_value_closing_next_period) as weighted_value_closing_next_period,
-        sum(created_deals) as created_deals,
-        sum(created_value) as created_value
-    from pipeline_facts
-    group by
-        period_type,
-        period_start{% if key != "'all'" %},
-        {{ key }}{% endif %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-),
-
-names as (
-    select
-        'company' as breakdown,
-        'all' as breakdown_id,
-        'Company' as breakdown_name
-    union all
-    select
-        'stage' as breakdown,
-        stage as breakdown_id,
-        stage as breakdown_name
-    from stages
-    union all
-    select
-        'rep' as breakdown,
-        user_id as breakdown_id,
-        full_name as breakdown_name
-    from users
-    union all
-    select
-        'team' as breakdown,
-        team_id as breakdown_id,
-        team_name as breakdown_name
-    from teams
-    union all
-    select distinct
-        'manager' as breakdown,
-        users.user_id as breakdown_id,
-        users.full_name as breakdown_name
-    from users
-    inner join teams
-        on users.user_id = teams.manager_user_id
-    union all
-    select
-        'team' as breakdown,
-        'unassigned' as breakdown_id,
-        'Unassigned' as breakdown_name
-    union all
-    select
-        'manager' as breakdown,
-        'unassigned' as breakdown_id,
-        'Unassigned' as breakdown_name
+    {{ crm_kpi.rollup_to_breakdowns('pipeline_facts', breakdowns, measures) }}
 ),
 
 {# Rows a leaderboard needs even at zero: the company, every open stage, every team and manager, and
     every closer employed during the period. -#}
-spine as (
-    select
-        periods.period_type,
-        periods.period_start,
-        names.breakdown,
-        names.breakdown_id
-    from periods
-    cross join names
-    where
-        names.breakdown = 'company'
-        or (names.breakdown in ('team', 'manager') and names.breakdown_id <> 'unassigned')
-    union
-    select
-        periods.period_type,
-        periods.period_start,
-        'stage' as breakdown,
-        open_stages.stage as breakdown_id
-    from periods
-    cross join open_stages
-    union
-    select
-        periods.period_type,
-        periods.period_start,
-        'rep' as breakdown,
-        users.user_id as breakdown_id
-    from periods
-    inner join users
-        on
-            users.is_closer
-            and periods.period_end >= users.hired_on
-            and (periods.period_start <= users.left_on or users.left_on is null)
-    union
-    select
-        period_type,
-        period_start,
-        breakdown,
-        breakdown_id
-    from measured
+breakdown_rows as (
+    {{ crm_kpi.with_standing_rows('measured', 'standing', 'members', measures.keys() | list, breakdowns.keys() | list) }}
 ),
 
 {# No deal at all: an empty mart. No stage history: deal counts from the deals' dates, values null, no stage rows. -#}
@@ -209,39 +103,25 @@ source_presence as (
 
 final as (
     select
-        spine.period_type,
-        spine.period_start,
-        periods.period_end,
-        periods.snapshot_date,
-        spine.breakdown,
-        spine.breakdown_id,
-        names.breakdown_name,
-        cast(coalesce(measured.open_deals, 0) as {{ dbt.type_bigint() }}) as open_deals,
-        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.open_value, 0)')) }} as open_value,
-        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.weighted_open_value, 0)')) }} as weighted_open_value,
-        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.open_value_closing_next_period, 0)')) }} as open_value_closing_next_period,
-        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.weighted_value_closing_next_period, 0)')) }} as weighted_value_closing_next_period,
-        cast(coalesce(measured.created_deals, 0) as {{ dbt.type_bigint() }}) as created_deals,
-        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(measured.created_value, 0)')) }} as created_value
-    from spine
-    inner join periods
-        on
-            spine.period_type = periods.period_type
-            and spine.period_start = periods.period_start
-    left join measured
-        on
-            spine.period_type = measured.period_type
-            and spine.period_start = measured.period_start
-            and spine.breakdown = measured.breakdown
-            and spine.breakdown_id = measured.breakdown_id
-    left join names
-        on
-            spine.breakdown = names.breakdown
-            and spine.breakdown_id = names.breakdown_id
+        breakdown_rows.period_type,
+        breakdown_rows.period_start,
+        breakdown_rows.period_end,
+        breakdown_rows.snapshot_date,
+        breakdown_rows.breakdown,
+        breakdown_rows.breakdown_id,
+        breakdown_rows.breakdown_name,
+        cast(coalesce(breakdown_rows.open_deals, 0) as {{ dbt.type_bigint() }}) as open_deals,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(breakdown_rows.open_value, 0)')) }} as open_value,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(breakdown_rows.weighted_open_value, 0)')) }} as weighted_open_value,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(breakdown_rows.open_value_closing_next_period, 0)')) }} as open_value_closing_next_period,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(breakdown_rows.weighted_value_closing_next_period, 0)')) }} as weighted_value_closing_next_period,
+        cast(coalesce(breakdown_rows.created_deals, 0) as {{ dbt.type_bigint() }}) as created_deals,
+        {{ crm_kpi.known_with_stage_history(crm_kpi.money('coalesce(breakdown_rows.created_value, 0)')) }} as created_value
+    from breakdown_rows
     cross join source_presence
     where
         source_presence.state_rows > 0
-        and (source_presence.has_stage_history or spine.breakdown <> 'stage')
+        and (source_presence.has_stage_history or breakdown_rows.breakdown <> 'stage')
 )
 
 select * from final

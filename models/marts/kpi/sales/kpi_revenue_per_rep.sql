@@ -8,15 +8,8 @@ opportunities as (
     select * from {{ ref('int_opportunities_classified') }}
 ),
 
-{# Each quota row to the cent, as it is read: a period's quota is a sum of cents, the same over months and quarters. -#}
 quotas as (
-    select
-        quota_id,
-        user_id,
-        team_id,
-        month_start,
-        {{ crm_kpi.money('amount') }} as amount
-    from {{ ref('stg_crm__quotas') }}
+    select * from {{ ref('int_quota_months') }}
 ),
 
 months as (
@@ -38,17 +31,14 @@ closed_deals as (
         close_month
 ),
 
-{# A quota row's amount is rounded to the cent once, as in kpi_quota_attainment; a month's quota sums those. -#}
+{# A month's quota: the rep's quota rows, each rounded to the cent once (int_quota_months). -#}
 monthly_quotas as (
     select
-        user_id,
-        {{ crm_kpi.month_of('month_start') }} as month_start,
-        sum({{ crm_kpi.money('amount') }}) as quota
+        breakdown_id as user_id,
+        month_start,
+        quota
     from quotas
-    where user_id is not null
-    group by
-        user_id,
-        {{ crm_kpi.month_of('month_start') }}
+    where breakdown = 'rep'
 ),
 
 reps as (
