@@ -271,9 +271,28 @@ def semantic_yaml(mart: Mart) -> str:
     return _HEADER.format(path=mart.path.removesuffix(".sql") + ".yml") + body
 
 
+def hand_written_metrics(root: Path) -> set[str]:
+    """The metric names of the hand-written semantic YAML."""
+    names = set()
+    for path in (root / SEMANTIC_PATH).glob("sem_*.yml"):
+        body = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        names |= {str(metric["name"]) for metric in body.get("metrics") or []}
+    return names
+
+
 def generated_files(marts: Sequence[Mart], root: Path) -> dict[Path, str]:
-    """Every generated file (relative path) and its text."""
-    return {GENERATED_PATH / f"sem_{mart.name}.yml": semantic_yaml(mart) for mart in generated_marts(marts, root)}
+    """Every generated file (relative path) and its text; a generated metric named as another metric is refused
+    (name the KPI column apart)."""
+    taken = hand_written_metrics(root)
+    files = {}
+    for mart in generated_marts(marts, root):
+        names = [str(metric["name"]) for metric in semantic_entries(mart)["metrics"]]
+        clashes = sorted(set(names) & taken | {name for name in names if names.count(name) > 1})
+        if clashes:
+            raise ValueError(f"{mart.name}: generated metric names already taken: {', '.join(clashes)}")
+        taken |= set(names)
+        files[GENERATED_PATH / f"sem_{mart.name}.yml"] = semantic_yaml(mart)
+    return files
 
 
 def write(marts: Sequence[Mart], root: Path) -> list[Path]:

@@ -99,3 +99,16 @@ def test_a_mart_without_a_grain_date_is_refused() -> None:
         assert "no grain date" in str(error)
     else:
         raise AssertionError("a mart without a grain date was generated")
+
+
+def test_a_metric_name_already_taken_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / semantic.SEMANTIC_PATH).mkdir(parents=True)
+    (tmp_path / semantic.SEMANTIC_PATH / "sem_other.yml").write_text("metrics:\n  - name: rep_quota\n")
+    try:
+        semantic.generated_files([_mart()], tmp_path)
+    except ValueError as error:
+        assert "kpi_example: generated metric names already taken: rep_quota" in str(error)
+    else:
+        raise AssertionError("a clash with a hand-written metric was generated")
+    (tmp_path / semantic.SEMANTIC_PATH / "sem_other.yml").write_text("metrics:\n  - name: other\n")
+    assert list(semantic.generated_files([_mart()], tmp_path)) == [semantic.GENERATED_PATH / "sem_kpi_example.yml"]
