@@ -280,10 +280,7 @@ def cmd_powerbi(args: argparse.Namespace) -> int:
     if typed is None:
         return 1
     if args.render_exposures:
-        from crm_kpi import semantic
-
-        for path in (exposures.write_exposures(root, typed), *semantic.write(typed, root)):
-            _log(f"wrote {path}")
+        _log(f"wrote {exposures.write_exposures(root, typed)}")
         return 0
     model = powerbi.build_model(typed, currency=exposures.project_var(root, "reporting_currency", "USD"))
     out = Path(args.out).resolve() if args.out else root / "warehouse" / "powerbi"
@@ -428,9 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     pbi.add_argument(
         "--render-exposures",
         action="store_true",
-        help="only rewrite the YAML generated from the marts' declarations: models/exposures.yml (the report and the "
-        "Power BI model as dbt exposures) and models/semantic/generated/ (the MetricFlow entries of the KPI marts no "
-        "hand-written semantic model reads)",
+        help="only rewrite models/exposures.yml (the report and the Power BI model as dbt exposures)",
     )
     pbi.set_defaults(func=cmd_powerbi)
 

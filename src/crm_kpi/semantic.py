@@ -11,9 +11,9 @@ column, by its `aggregate`:
   the query spans more than one period, or for stored more than one row);
 - ratio: `<metric>_numerator` / `<metric>_denominator` (sums of the declared terms) and a metric dividing them (a
   ratio metric; a derived one guarded like the least additive column it reads, or for a positive denominator).
-The files are written by `crm-kpi powerbi --render-exposures` (dbt parse needs them on disk) from the parsed manifest;
-a test fails when the committed files differ from what the manifest gives, and the mf matrix compares every
-generated metric with its mart.
+The files are written with the exposures (`crm-kpi powerbi --render-exposures`, exposures.write_exposures) from
+the parsed manifest, and committed (dbt parse needs them on disk); a test fails when they differ from what the
+manifest gives, and the mf matrix (test_semantic_layer) compares every generated metric with its mart.
 """
 
 from __future__ import annotations
