@@ -31,11 +31,14 @@ pipeline_at_start as (
         and snapshot_date = period_end
 ),
 
+{# Without stage history the pipeline mart's values are null (unknown): so are a quota-only member's. -#}
 quarters as (
-    select distinct
+    select
         quarter_start,
-        snapshot_date
+        snapshot_date,
+        open_pipeline_closing_in_quarter is not null as is_pipeline_known
     from pipeline_at_start
+    where breakdown = 'company'
 ),
 
 quarter_quotas as (
@@ -68,19 +71,20 @@ members as (
     from quarter_quotas
 ),
 
-final as (
+measured as (
     select
         members.quarter_start,
-        cast({{ dbt.last_day('members.quarter_start', 'quarter') }} as date) as quarter_end,
         quarters.snapshot_date,
         members.breakdown,
         members.breakdown_id,
         coalesce(pipeline_at_start.breakdown_name, quarter_quotas.breakdown_name) as breakdown_name,
-        {{ crm_kpi.money('coalesce(pipeline_at_start.open_pipeline_closing_in_quarter, 0)') }} as open_pipeline_closing_in_quarter,
-        {{ crm_kpi.money('coalesce(pipeline_at_start.weighted_pipeline_closing_in_quarter, 0)') }} as weighted_pipeline_closing_in_quarter,
-        {{ crm_kpi.money('quarter_quotas.quota') }} as quarter_quota,
-        {{ crm_kpi.safe_divide('coalesce(pipeline_at_start.open_pipeline_closing_in_quarter, 0)', 'quarter_quotas.quota') }} as pipeline_coverage,
-        {{ crm_kpi.safe_divide('coalesce(pipeline_at_start.weighted_pipeline_closing_in_quarter, 0)', 'quarter_quotas.quota') }} as weighted_pipeline_coverage
+        case
+            when quarters.is_pipeline_known then coalesce(pipeline_at_start.open_pipeline_closing_in_quarter, 0)
+        end as open_pipeline_closing_in_quarter,
+        case
+            when quarters.is_pipeline_known then coalesce(pipeline_at_start.weighted_pipeline_closing_in_quarter, 0)
+        end as weighted_pipeline_closing_in_quarter,
+        quarter_quotas.quota
     from members
     inner join quarters
         on members.quarter_start = quarters.quarter_start
@@ -94,6 +98,22 @@ final as (
             members.quarter_start = quarter_quotas.quarter_start
             and members.breakdown = quarter_quotas.breakdown
             and members.breakdown_id = quarter_quotas.breakdown_id
+),
+
+final as (
+    select
+        quarter_start,
+        cast({{ dbt.last_day('quarter_start', 'quarter') }} as date) as quarter_end,
+        snapshot_date,
+        breakdown,
+        breakdown_id,
+        breakdown_name,
+        {{ crm_kpi.money('open_pipeline_closing_in_quarter') }} as open_pipeline_closing_in_quarter,
+        {{ crm_kpi.money('weighted_pipeline_closing_in_quarter') }} as weighted_pipeline_closing_in_quarter,
+        {{ crm_kpi.money('quota') }} as quarter_quota,
+        {{ crm_kpi.safe_divide('open_pipeline_closing_in_quarter', 'quota') }} as pipeline_coverage,
+        {{ crm_kpi.safe_divide('weighted_pipeline_closing_in_quarter', 'quota') }} as weighted_pipeline_coverage
+    from measured
 )
 
 select * from final
