@@ -62,6 +62,11 @@ def exposures_yaml(marts: Sequence[Mart]) -> str:
 
 
 def write_exposures(root: Path, marts: Sequence[Mart]) -> Path:
+    """Write models/exposures.yml, and the other YAML rendered from the marts' declarations: the semantic entries
+    of the KPI marts no hand-written semantic model reads (crm_kpi.semantic, models/semantic/generated/)."""
+    from crm_kpi import semantic
+
     path = root / EXPOSURES_PATH
     path.write_text(exposures_yaml(marts), encoding="utf-8")
+    semantic.write(marts, root)
     return path

@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from crm_kpi import manifest, semantic
 from crm_kpi.paths import project_root
 
 pytestmark = pytest.mark.slow
@@ -717,6 +718,56 @@ NOT_EXPRESSIBLE = (
 )
 
 
+def _generated_col(mart: manifest.Mart, terms: tuple[str, ...]) -> Col:
+    """How a generated metric compares with the mart: a column as its kind (a ratio of money with its denominator's
+    money tolerance), a sum of terms as money when every column it reads is money."""
+    column = mart.column(terms[0]) if len(terms) == 1 else None
+    if column is None:
+        reads = [mart.column(name) for term in terms for name in manifest.term_columns(term)]
+        kind = MONEY if all(found is not None and found.is_money for found in reads) else RATIO
+        return Col(lambda frame: sum(frame.eval(term) for term in terms), kind)
+    if column.ratio is not None:
+        numerators = [mart.column(name) for term in column.ratio.numerator for name in manifest.term_columns(term)]
+        denominator = column.ratio.denominator
+        if all(found is not None and found.is_money for found in numerators) and manifest.is_identifier(
+            " ".join(denominator)
+        ):
+            return money_ratio(column.name, denominator[0])
+        return ratio(column.name)
+    if column.is_money:
+        return money(column.name)
+    return count(column.name) if column.measure == "count" else ratio(column.name)
+
+
+def generated_families(marts: Sequence[manifest.Mart]) -> tuple[Family, ...]:
+    """The metrics crm_kpi.semantic generates from the marts' declarations, each set of rows (the company rows, the
+    rows of each member kind) against the mart's same rows, at the mart's period."""
+    found = []
+    for mart in semantic.generated_marts(marts, project_root()):
+        for rows in semantic.row_sets(mart):
+            where = " and ".join(f"{column} == {value!r}" for column, value in sorted(rows.values.items()))
+            group_by = (rows.entity,) if rows.entity else ()
+            metrics = {
+                name: _generated_col(mart, terms)
+                for name, terms in semantic.metric_columns(mart, rows).items()
+                if terms
+            }
+            periods = (semantic.granularity(mart),)
+            found.append(Family(mart.name, mart.reading.date, periods, (Slice(group_by, where),), metrics, False))
+    return tuple(found)
+
+
+def generated_not_compared(marts: Sequence[manifest.Mart]) -> dict[str, str]:
+    """The generated counters (how a row-of-the-period metric knows the span queried holds one period): no column."""
+    return {
+        name: "counts the periods (or rows) in the span queried, the guard of a generated row-of-the-period metric"
+        for mart in semantic.generated_marts(marts, project_root())
+        for rows in semantic.row_sets(mart)
+        for name, terms in semantic.metric_columns(mart, rows).items()
+        if not terms
+    }
+
+
 @dataclass(frozen=True)
 class Cell:
     """One metric at one grain of one mart's rows."""
@@ -743,18 +794,18 @@ class Cell:
         return f"{metric} by {grain or 'nothing'} vs {self.family.mart}" + (f" ({rows})" if rows else "")
 
 
-def matrix_cells() -> list[Cell]:
+def matrix_cells(families: Sequence[Family]) -> list[Cell]:
     return [
         Cell(family, period, piece)
-        for family in FAMILIES
+        for family in families
         for period in (family.periods or (None,))
         for piece in family.slices
     ]
 
 
-def matrix_size() -> int:
+def matrix_size(families: Sequence[Family]) -> int:
     """Metrics x grains compared (a metric at a grain of one mart's rows is one cell)."""
-    return sum(len(cell.metrics()) for cell in matrix_cells())
+    return sum(len(cell.metrics()) for cell in matrix_cells(families))
 
 
 # Runs `mf query` (the CLI command, its options and its CSV writer) once per argument list in one process: the
@@ -893,10 +944,10 @@ def compare_cell(cell: Cell, metrics: pd.DataFrame, mart: pd.DataFrame) -> tuple
 
 
 def run_matrix(
-    project: tuple[Path, dict[str, str]], frame: Callable[[str], pd.DataFrame]
+    project: tuple[Path, dict[str, str]], frame: Callable[[str], pd.DataFrame], families: Sequence[Family]
 ) -> tuple[int, int, list[str]]:
     """Query every grain once with all its metrics; compare each cell. Returns (cells, rows compared, problems)."""
-    cells = matrix_cells()
+    cells = matrix_cells(families)
     batches: dict[tuple[str, ...], list[str]] = {}
     for cell in cells:
         names = batches.setdefault(cell.group_by, [])
@@ -921,13 +972,39 @@ def _manifest(project: tuple[Path, dict[str, str]]) -> dict[str, Any]:
     return manifest
 
 
-def test_every_metric_is_compared_or_listed(semantic_project: tuple[Path, dict[str, str]]) -> None:
+def _marts(project: tuple[Path, dict[str, str]]) -> list[manifest.Mart]:
+    folder, _ = project
+    return manifest.marts(manifest.load(folder / "target" / "manifest.json"))
+
+
+@pytest.fixture(scope="module")
+def families(semantic_project: tuple[Path, dict[str, str]]) -> tuple[Family, ...]:
+    """The hand-written families and those of the generated semantic models."""
+    return FAMILIES + generated_families(_marts(semantic_project))
+
+
+def test_every_metric_is_compared_or_listed(
+    semantic_project: tuple[Path, dict[str, str]], families: tuple[Family, ...]
+) -> None:
     """The matrix covers every metric of the semantic manifest: compared with a mart, or listed with a reason."""
     metrics = {metric["name"] for metric in _manifest(semantic_project)["metrics"]}
-    compared = {name for family in FAMILIES for name in family.metrics}
-    assert not compared & set(NOT_COMPARED), compared & set(NOT_COMPARED)
-    assert metrics - compared - set(NOT_COMPARED) == set(), "neither compared nor listed"
-    assert (compared | set(NOT_COMPARED)) - metrics == set(), "not in the semantic manifest"
+    compared = {name for family in families for name in family.metrics}
+    listed = {**NOT_COMPARED, **generated_not_compared(_marts(semantic_project))}
+    assert not compared & set(listed), compared & set(listed)
+    assert metrics - compared - set(listed) == set(), "neither compared nor listed"
+    assert (compared | set(listed)) - metrics == set(), "not in the semantic manifest"
+
+
+def test_generated_marts_are_in_the_matrix(families: tuple[Family, ...], semantic_project) -> None:  # type: ignore[no-untyped-def]
+    """Every generated mart's KPI columns are compared, for its default rows and each member kind's rows."""
+    generated = semantic.generated_marts(_marts(semantic_project), project_root())
+    assert "kpi_pipeline_coverage" in {mart.name for mart in generated}
+    for mart in generated:
+        compared = {name for family in families if family.mart == mart.name for name in family.metrics}
+        kinds = sorted(mart.reading.members.dimensions) if mart.reading.members else []
+        for column in (column for column in mart.columns if column.aggregate is not None):
+            expected = {column.name, *(f"{kind}_{column.name}" for kind in kinds)}
+            assert expected <= compared, (mart.name, expected - compared)
 
 
 def test_no_metric_filters_on_a_dimension_it_offers(semantic_project: tuple[Path, dict[str, str]]) -> None:
@@ -951,11 +1028,11 @@ def test_no_metric_filters_on_a_dimension_it_offers(semantic_project: tuple[Path
     assert offered == set()
 
 
-def test_every_metric_equals_its_mart_at_every_grain(semantic_project, demo_warehouse) -> None:  # type: ignore[no-untyped-def]
+def test_every_metric_equals_its_mart_at_every_grain(semantic_project, demo_warehouse, families) -> None:  # type: ignore[no-untyped-def]
     """The matrix: each grain is one `mf query` with every metric of that grain (the queries run in one process),
     compared cell by cell with the mart's rows of that grain. What MetricFlow cannot express is in NOT_EXPRESSIBLE."""
-    cells, compared, problems = run_matrix(semantic_project, demo_warehouse.frame)
-    assert cells == matrix_size() and compared > 10 * cells, (cells, compared)
+    cells, compared, problems = run_matrix(semantic_project, demo_warehouse.frame, families)
+    assert cells == matrix_size(families) and compared > 10 * cells, (cells, compared)
     assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:40])
 
 

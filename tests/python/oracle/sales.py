@@ -693,6 +693,61 @@ def quota_attainment(raw: Raw, as_of: date) -> pd.DataFrame:
     return rows[QUOTA_COLUMNS].sort_values(keys + ["breakdown", "breakdown_id"]).reset_index(drop=True)
 
 
+COVERAGE_COLUMNS = [
+    "quarter_start",
+    "quarter_end",
+    "snapshot_date",
+    "breakdown",
+    "breakdown_id",
+    "breakdown_name",
+    "open_pipeline_closing_in_quarter",
+    "weighted_pipeline_closing_in_quarter",
+    "quarter_quota",
+    "pipeline_coverage",
+    "weighted_pipeline_coverage",
+]
+COVERAGE_BREAKDOWNS = ("company", "team", "rep")
+
+
+@mart("kpi_pipeline_coverage")
+def pipeline_coverage(raw: Raw, as_of: date) -> pd.DataFrame:
+    """kpi_pipeline_coverage: for quarter Q, the pipeline read on the last day of the quarter before (complete
+    quarters only) whose close date falls in Q, over Q's quota; company, teams, reps."""
+    keys = ["quarter_start", "breakdown", "breakdown_id"]
+    pipeline = pipeline_by_period(raw, as_of)
+    before = pipeline[
+        (pipeline["period_type"] == "quarter")
+        & pipeline["breakdown"].isin(COVERAGE_BREAKDOWNS)
+        & (pipeline["snapshot_date"] == pipeline["period_end"])
+    ]
+    before = before.assign(quarter_start=pd.to_datetime(before["period_end"]) + pd.Timedelta(days=1)).rename(
+        columns={
+            "open_value_closing_next_period": "open_pipeline_closing_in_quarter",
+            "weighted_value_closing_next_period": "weighted_pipeline_closing_in_quarter",
+        }
+    )
+    quarters = before[["quarter_start", "snapshot_date"]].drop_duplicates()
+    quotas = quota_attainment(raw, as_of)
+    quotas = quotas[(quotas["period_type"] == "quarter") & quotas["breakdown"].isin(COVERAGE_BREAKDOWNS)]
+    quotas = quotas.assign(quarter_start=pd.to_datetime(quotas["period_start"]))
+    quotas = quotas[quotas["quarter_start"].isin(quarters["quarter_start"])]
+    value_columns = ["open_pipeline_closing_in_quarter", "weighted_pipeline_closing_in_quarter"]
+    rows = before[[*keys, "breakdown_name", *value_columns]].merge(
+        quotas[[*keys, "breakdown_name", "quota"]], on=keys, how="outer", suffixes=("", "_quota")
+    )
+    rows = rows.merge(quarters, on="quarter_start")
+    rows["breakdown_name"] = rows["breakdown_name"].fillna(rows["breakdown_name_quota"])
+    for column in value_columns:
+        rows[column] = round_money(rows[column].fillna(0.0))
+    rows["quarter_quota"] = round_money(rows["quota"])
+    rows = rows.assign(
+        quarter_end=rows["quarter_start"] + pd.offsets.QuarterEnd(0),
+        pipeline_coverage=safe_ratio(rows["open_pipeline_closing_in_quarter"], rows["quarter_quota"]),
+        weighted_pipeline_coverage=safe_ratio(rows["weighted_pipeline_closing_in_quarter"], rows["quarter_quota"]),
+    )
+    return rows[COVERAGE_COLUMNS].sort_values(keys).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # F3, F4, S6, S7, F10, S12 (win rate with a competitor): who is winning and how fast
 # --------------------------------------------------------------------------------------------------
