@@ -5,7 +5,10 @@
     the build. Every row carries source_row_number, its position in the file (see the sources YAML).
 #}
 {% macro raw_relation(table_name) -%}
-    {%- if crm_kpi.raw_table_is_present(table_name) -%}
+    {#- A source adapter's model when one feeds the table (CRM_KPI_SOURCE, macros/source_adapters). -#}
+    {%- if table_name in crm_kpi.source_adapter_tables() -%}
+        select * from {{ ref('stg_' ~ env_var('CRM_KPI_SOURCE') ~ '__' ~ table_name) }}
+    {%- elif crm_kpi.raw_table_is_present(table_name) -%}
         select * from {{ source('crm', table_name) }}
     {%- else -%}
         {%- set columns = crm_kpi.raw_columns(table_name) -%}
@@ -38,7 +41,7 @@
 
 {% macro raw_table_is_present(table_name) -%}
     {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
-    {%- if not execute or not raw_path or target.type != 'duckdb' -%}
+    {%- if not execute or not raw_path or target.type != 'duckdb' or table_name in crm_kpi.source_adapter_tables() -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set pattern = raw_path ~ '/' ~ table_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') -%}

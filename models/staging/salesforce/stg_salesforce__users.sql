@@ -1,0 +1,24 @@
+with
+
+users as (
+    select * from {{ ref('base_salesforce__user') }}
+),
+
+final as (
+    select
+        source_row_number,
+        {{ crm_kpi.salesforce_id('id') }} as user_id,
+        name as full_name,
+        email,
+        {{ crm_kpi.salesforce_picklist('sales_role_c', 'role') }} as role,
+        {{ crm_kpi.salesforce_id('manager_id') }} as manager_user_id,
+        region_c as region,
+        country,
+        hire_date_c as hired_on,
+        termination_date_c as left_on,
+        last_modified_date as updated_at,
+        is_deleted
+    from users
+)
+
+select * from final
