@@ -5,8 +5,10 @@
     the build. Every row carries source_row_number, its position in the file (see the sources YAML).
 #}
 {% macro raw_relation(table_name) -%}
-    {#- A source adapter's model when one feeds the table (CRM_KPI_SOURCE, macros/source_adapters). -#}
+    {#- A source adapter's model when one feeds the table (CRM_KPI_SOURCE, macros/source_adapters); the
+        contract's source stays the declared input of the base model (dbt lineage, the house rules). -#}
     {%- if table_name in crm_kpi.source_adapter_tables() -%}
+        {%- do source('crm', table_name) -%}
         select * from {{ ref('stg_' ~ env_var('CRM_KPI_SOURCE') ~ '__' ~ table_name) }}
     {%- elif crm_kpi.raw_table_is_present(table_name) -%}
         select * from {{ source('crm', table_name) }}

@@ -1,35 +1,46 @@
-"""Compare the marts of a build from a Salesforce export with the native build's reference dumps,
-reading the Salesforce ids back as the contract ids the export writer translated."""
+"""Compare the marts of a build from a Salesforce export with a native build's, row by row, reading
+the native build's contract ids as the Salesforce ids the export writer gave them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 
 
-def mart_differences(db: Path, reference_dir: Path, id_map: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """Per mart: (rows only in the build, rows only in the reference), ids mapped; equal marts left out."""
+def mart_differences(
+    db: Path, native_db: Path, id_map: Mapping[str, str], ignored: Mapping[str, tuple[str, ...]] = {}
+) -> dict[str, tuple[int, int]]:
+    """Per mart: (rows only in the build, rows only in the native build) as multisets, the native
+    build's text values mapped through id_map and the ignored columns left out; equal marts left out."""
     con = duckdb.connect(str(db), read_only=True)
-    con.execute("create temp table id_map (contract_id varchar, salesforce_id varchar)")
+    con.execute(f"attach '{native_db}' as native (read_only)")
+    con.execute("create temp table id_map (contract_id varchar primary key, salesforce_id varchar)")
     con.executemany("insert into id_map values (?, ?)", list(id_map.items()))
+    marts = [row[0] for row in con.execute(
+        "select table_name from information_schema.tables where table_catalog = 'native' and table_schema = 'marts'"
+    ).fetchall()]
     differences: dict[str, tuple[int, int]] = {}
-    for path in sorted(reference_dir.glob("*.parquet")):
-        table = path.stem
-        columns = con.execute(f"describe select * from '{path}'").fetchall()
-        select = ", ".join(
-            f'coalesce((select salesforce_id from id_map where contract_id = "{name}"), "{name}") as "{name}"'
-            if "VARCHAR" in str(kind)
+    for table in sorted(marts):
+        columns = [
+            (name, kind)
+            for name, kind, *_ in con.execute(f"describe native.marts.{table}").fetchall()
+            if name not in ignored.get(table, ())
+        ]
+        mapped = ", ".join(
+            f'coalesce((select salesforce_id from id_map where contract_id = "{name}"), "{name}")'
+            if kind == "VARCHAR"
             else f'"{name}"'
-            for name, kind, *_ in columns
+            for name, kind in columns
         )
-        names = ", ".join(f'"{name}"' for name, *_ in columns)
-        reference = f"(select {select} from '{path}')"
-        build = f"(select {names} from marts.{table})"
-        only_build, only_reference = con.execute(
-            f"select (select count(*) from ({build} except all {reference})),"
-            f" (select count(*) from ({reference} except all {build}))"
-        ).fetchone() or (0, 0)
-        if only_build or only_reference:
-            differences[table] = (only_build, only_reference)
+        names = ", ".join(f'"{name}"' for name, _ in columns)
+        native = f"select {mapped} from native.marts.{table}"
+        build = f"select {names} from marts.{table}"
+        counts = con.execute(
+            f"select (select count(*) from ({build} except all {native})), (select count(*) from ({native} except all {build}))"
+        ).fetchone()
+        if counts and (counts[0] or counts[1]):
+            differences[table] = (int(counts[0]), int(counts[1]))
+    con.close()
     return differences

@@ -19,7 +19,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from crm_kpi.contract import TABLES
 from crm_kpi.generator.salesforce_objects import OBJECTS, SalesforceObject
+from crm_kpi.source_adapters import SALESFORCE_TABLES
 
 # The contract id prefixes and the key prefix of the Salesforce object each becomes.
 KEY_PREFIXES: dict[str, str] = {
@@ -37,18 +39,7 @@ TASK_PREFIX, EVENT_PREFIX = "00T", "00U"
 EVENT_TYPES = ("meeting", "demo")
 CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 # Contract tables Salesforce has no standard object for: copied in contract shape, ids translated.
-COMPANION_TABLES = (
-    "team_memberships",
-    "quotas",
-    "campaign_spend",
-    "subscriptions",
-    "invoices",
-    "refunds",
-    "survey_responses",
-    "employee_survey_responses",
-    "competitors",
-    "competitor_prices",
-)
+COMPANION_TABLES = tuple(table.name for table in TABLES if table.name not in SALESFORCE_TABLES)
 
 Row = dict[str, str]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 
 Row = dict[str, str]
 Native = dict[str, list[Row]]
@@ -43,7 +43,7 @@ def scaled(column: str, factor: int) -> Value:
 
     def value(row: Row, ids: Ids, native: Native) -> str:
         try:
-            return str((Decimal(row[column]) * factor).normalize()) if row[column].strip() else row[column]
+            return format((Decimal(row[column]) * factor).normalize(), "f") if row[column].strip() else row[column]
         except InvalidOperation:
             return row[column]
 
@@ -51,12 +51,11 @@ def scaled(column: str, factor: int) -> Value:
 
 
 def inverse_rate(row: Row, ids: Ids, native: Native) -> str:
-    """DatedConversionRate.ConversionRate: units of the currency per unit of the corporate currency."""
+    """DatedConversionRate.ConversionRate (a double): units of the currency per unit of the corporate
+    currency, the inverse of the contract's rate; text that is no rate stays as it is."""
     try:
-        with localcontext() as context:
-            context.prec = 17
-            return str(1 / Decimal(row["rate_to_reporting"]))
-    except (InvalidOperation, ZeroDivisionError):
+        return repr(1 / float(row["rate_to_reporting"]))
+    except (ValueError, ZeroDivisionError):
         return row["rate_to_reporting"]
 
 
