@@ -18,9 +18,12 @@ def mart_differences(
     con.execute(f"attach '{native_db}' as native (read_only)")
     con.execute("create temp table id_map (contract_id varchar primary key, salesforce_id varchar)")
     con.executemany("insert into id_map values (?, ?)", list(id_map.items()))
-    marts = [row[0] for row in con.execute(
-        "select table_name from information_schema.tables where table_catalog = 'native' and table_schema = 'marts'"
-    ).fetchall()]
+    marts = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'native' and table_schema = 'marts'"
+        ).fetchall()
+    ]
     differences: dict[str, tuple[int, int]] = {}
     for table in sorted(marts):
         columns = [
@@ -38,7 +41,8 @@ def mart_differences(
         native = f"select {mapped} from native.marts.{table}"
         build = f"select {names} from marts.{table}"
         counts = con.execute(
-            f"select (select count(*) from ({build} except all {native})), (select count(*) from ({native} except all {build}))"
+            f"select (select count(*) from ({build} except all {native})),"
+            f" (select count(*) from ({native} except all {build}))"
         ).fetchone()
         if counts and (counts[0] or counts[1]):
             differences[table] = (int(counts[0]), int(counts[1]))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Warehouse
-from salesforce_roundtrip import mart_differences
 
+from conftest import Warehouse
 from crm_kpi import runner, source_adapters
 from crm_kpi.generator.salesforce_export import id18, write_export
 from crm_kpi.paths import project_root
+from salesforce_roundtrip import mart_differences
 
 # What a Salesforce export cannot express, per mart (the round trip's only differences):
 # - CampaignMember is one record per campaign and lead: a lead's repeated touches by one campaign
@@ -97,7 +97,8 @@ def test_the_demo_as_a_salesforce_export_builds_the_native_marts(
     only_in_build, only_in_native = differences["fct_campaign_touches"]
     native_touches = _query(external_demo_warehouse, "select count(*) from marts.fct_campaign_touches")[0][0]
     distinct_pairs = _query(
-        external_demo_warehouse, "select count(*) from (select distinct campaign_id, lead_id from marts.fct_campaign_touches)"
+        external_demo_warehouse,
+        "select count(*) from (select distinct campaign_id, lead_id from marts.fct_campaign_touches)",
     )[0][0]
     assert (only_in_build, only_in_native) == (0, native_touches - distinct_pairs)
 
@@ -122,37 +123,57 @@ def bad_warehouse(
     export = tmp_path_factory.mktemp("salesforce_bad_export")
     for path in clean.iterdir():
         (export / path.name).write_bytes(path.read_bytes())
-    opportunities = {name: ids[name] for name in (OPPORTUNITY_15, OPPORTUNITY_GERMAN, OPPORTUNITY_UNKNOWN_STAGE, OPPORTUNITY_DELETED, OPPORTUNITY_NO_RATE)}
+    opportunities = {
+        name: ids[name]
+        for name in (
+            OPPORTUNITY_15,
+            OPPORTUNITY_GERMAN,
+            OPPORTUNITY_UNKNOWN_STAGE,
+            OPPORTUNITY_DELETED,
+            OPPORTUNITY_NO_RATE,
+        )
+    }
     with (clean / "Opportunity.csv").open(newline="", encoding="utf-8") as handle:
         originals = {row["Id"]: row for row in csv.DictReader(handle)}
-    _rewrite(export / "Opportunity.csv", {
-        opportunities[OPPORTUNITY_15]: {
-            "AccountId": originals[opportunities[OPPORTUNITY_15]]["AccountId"][:15],
-            "OwnerId": originals[opportunities[OPPORTUNITY_15]]["OwnerId"][:15],
+    _rewrite(
+        export / "Opportunity.csv",
+        {
+            opportunities[OPPORTUNITY_15]: {
+                "AccountId": originals[opportunities[OPPORTUNITY_15]]["AccountId"][:15],
+                "OwnerId": originals[opportunities[OPPORTUNITY_15]]["OwnerId"][:15],
+            },
+            opportunities[OPPORTUNITY_GERMAN]: {
+                "StageName": "Geschlossen – gewonnen",
+                "CurrencyIsoCode": "CHF",
+                "Amount": "1000",
+            },
+            opportunities[OPPORTUNITY_UNKNOWN_STAGE]: {"StageName": "Vielleicht"},
+            opportunities[OPPORTUNITY_DELETED]: {"IsDeleted": "true"},
+            opportunities[OPPORTUNITY_NO_RATE]: {"CurrencyIsoCode": "JPY"},
         },
-        opportunities[OPPORTUNITY_GERMAN]: {"StageName": "Geschlossen – gewonnen", "CurrencyIsoCode": "CHF", "Amount": "1000"},
-        opportunities[OPPORTUNITY_UNKNOWN_STAGE]: {"StageName": "Vielleicht"},
-        opportunities[OPPORTUNITY_DELETED]: {"IsDeleted": "true"},
-        opportunities[OPPORTUNITY_NO_RATE]: {"CurrencyIsoCode": "JPY"},
-    })
+    )
     with (export / "DatedConversionRate.csv").open("a", encoding="utf-8") as handle:
         handle.writelines(f"CHF,{start},{rate}\n" for start, rate in CHF_RATES)
     picklists = {"stage": {"Geschlossen – gewonnen": "closed_won"}}
-    warehouse = _salesforce_build(tmp_path_factory.mktemp("salesforce_bad_build"), export, {"salesforce_picklists": picklists})
+    warehouse = _salesforce_build(
+        tmp_path_factory.mktemp("salesforce_bad_build"), export, {"salesforce_picklists": picklists}
+    )
     yield warehouse, ids
 
 
 def _opportunity(warehouse: Warehouse, opportunity_id: str) -> list[tuple[object, ...]]:
     return _query(
         warehouse,
-        f"select account_id, owner_user_id, stage, amount, original_currency from marts.fct_opportunities where opportunity_id = '{opportunity_id}'",
+        "select account_id, owner_user_id, stage, amount, original_currency from marts.fct_opportunities"
+        f" where opportunity_id = '{opportunity_id}'",
     )
 
 
 def _quarantined(warehouse: Warehouse, record_id: str) -> list[tuple[object, ...]]:
     return _query(
         warehouse,
-        f"select column_name, reason from audit.audit_crm__quarantined_rows where table_name = 'opportunities' and record_id = '{record_id}'",
+        "select column_name, reason from audit.audit_crm__quarantined_rows"
+        f" where table_name = 'opportunities' and record_id = '{record_id}'",
     )
 
 
@@ -183,19 +204,25 @@ def test_picklist_values_are_mapped_or_quarantined_as_unknown(bad_warehouse: tup
 
 
 @pytest.mark.slow
-def test_is_deleted_records_leave_every_mart(bad_warehouse: tuple[Warehouse, dict[str, str]], salesforce_warehouse: Warehouse) -> None:
+def test_is_deleted_records_leave_every_mart(
+    bad_warehouse: tuple[Warehouse, dict[str, str]], salesforce_warehouse: Warehouse
+) -> None:
     warehouse, ids = bad_warehouse
     deleted = ids[OPPORTUNITY_DELETED]
     assert _opportunity(salesforce_warehouse, deleted) != []
     assert _opportunity(warehouse, deleted) == []
-    assert _query(warehouse, f"select count(*) from marts.fct_opportunity_stage_changes where opportunity_id = '{deleted}'") == [(0,)]
+    assert _query(
+        warehouse, f"select count(*) from marts.fct_opportunity_stage_changes where opportunity_id = '{deleted}'"
+    ) == [(0,)]
 
 
 @pytest.mark.slow
 def test_currency_iso_code_converts_at_the_dated_rate(bad_warehouse: tuple[Warehouse, dict[str, str]]) -> None:
     warehouse, ids = bad_warehouse
     # An opportunity's amount converts at the rate of its creation day (the contract's money date).
-    created = _query(warehouse, f"select created_at from marts.fct_opportunities where opportunity_id = '{ids[OPPORTUNITY_CHF]}'")
+    created = _query(
+        warehouse, f"select created_at from marts.fct_opportunities where opportunity_id = '{ids[OPPORTUNITY_CHF]}'"
+    )
     rate = next(float(rate) for start, rate in reversed(CHF_RATES) if str(created[0][0])[:10] >= start)
     account, owner, stage, amount, currency = _opportunity(warehouse, ids[OPPORTUNITY_CHF])[0]
     assert currency == "CHF"
