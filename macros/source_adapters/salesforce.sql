@@ -57,38 +57,50 @@
 {% macro salesforce_object_rows(object_name) -%}
     {%- set wanted = crm_kpi.salesforce_objects()[object_name] -%}
     {%- set renamed = var('salesforce_fields', {}).get(object_name, {}) -%}
-    {%- set relation = source('salesforce', object_name) -%}
+    {%- set relation = crm_kpi.salesforce_object_relation(object_name) if execute else none -%}
     {%- set found = {} -%}
-    {%- set present = execute and crm_kpi.salesforce_object_is_present(object_name) -%}
-    {%- if present -%}
+    {%- if relation is not none -%}
         {%- set probe = run_query('select * from ' ~ relation ~ ' as probe where 1 = 0') -%}
         {%- for name in probe.column_names -%}
             {%- do found.update({crm_kpi.salesforce_field_key(name): name}) -%}
         {%- endfor -%}
     {%- endif %}
     select
-        cast({{ 'source_row_number' if present else 'null' }} as {{ dbt.type_bigint() }}) as source_row_number,
+        cast({{ 'source_row_number' if relation is not none else 'null' }} as {{ dbt.type_bigint() }}) as source_row_number,
     {%- for name in wanted %}
         {%- set actual = found.get(crm_kpi.salesforce_field_key(renamed.get(name, name))) %}
         {{ "nullif(trim(cast(" ~ adapter.quote(actual) ~ " as " ~ dbt.type_string() ~ ")), '')" if actual else "cast(null as " ~ dbt.type_string() ~ ")" }} as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
-    {%- if present %}
+    {%- if relation is not none %}
     from {{ relation }} as object_rows
     {%- else %}
     where 1 = 0
     {%- endif %}
 {%- endmacro %}
 
-{#- Whether the export has the object: its file in CRM_KPI_RAW_PATH, or its table in the raw schema. -#}
-{% macro salesforce_object_is_present(object_name) -%}
+{#
+    The object's rows with source_row_number, as SQL to select from, or none when the export lacks it:
+    its non-empty file `<object>.<format>` in CRM_KPI_RAW_PATH (the source), else its table in the raw
+    schema (salesforce_raw_schema) found by salesforce_field_key (`OpportunityLineItem`, Fivetran's
+    `opportunity_line_item`), read in place and numbered in the table's order.
+#}
+{% macro salesforce_object_relation(object_name) -%}
+    {%- set source_relation = source('salesforce', object_name) -%}
     {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
     {%- if raw_path -%}
         {%- set pattern = raw_path ~ '/' ~ object_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') -%}
         {%- set found = run_query("select size from read_blob('" ~ pattern | replace("'", "''") ~ "')") -%}
-        {{ return(found.rows | length > 0 and found.columns[0].values()[0] > 0) }}
+        {{ return(source_relation if found.rows | length > 0 and found.columns[0].values()[0] > 0 else none) }}
     {%- endif -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema=crm_kpi.salesforce_raw_schema(), identifier=object_name) -%}
-    {{ return(relation is not none) }}
+    {%- set schema = crm_kpi.salesforce_raw_schema() -%}
+    {%- set tables = run_query("select table_name from information_schema.tables where table_schema = '" ~ schema | replace("'", "''") ~ "'") -%}
+    {%- for name in tables.columns[0].values() -%}
+        {%- if crm_kpi.salesforce_field_key(name) == crm_kpi.salesforce_field_key(object_name) -%}
+            {%- set relation = api.Relation.create(database=target.database, schema=schema, identifier=name) -%}
+            {{ return('(select row_number() over () as source_row_number, * from ' ~ relation ~ ')') }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
 {%- endmacro %}
 
 {#- The schema a Salesforce export is read from in place (var raw_schema; default salesforce). -#}

@@ -1,7 +1,8 @@
 {#
     Tasks and events are one table of activities: a WhoId of a lead (key prefix 00Q) is the lead, a
     WhatId of an opportunity (006) the deal, the account the record's AccountId or an account WhatId
-    (001). Deleted tasks and events are left out (the contract's activities have no is_deleted).
+    (001). Deleted tasks and events are left out (the contract's activities have no is_deleted). The
+    rows are numbered as one file: the tasks' rows, then the events' after the last task row.
 #}
 with
 
@@ -13,6 +14,11 @@ tasks as (
 events as (
     select * from {{ ref('base_salesforce__event') }}
     where not {{ crm_kpi.salesforce_is_true('is_deleted') }}
+),
+
+task_rows as (
+    select coalesce(max(source_row_number), 0) as last_row_number
+    from {{ ref('base_salesforce__task') }}
 ),
 
 activities as (
@@ -30,17 +36,18 @@ activities as (
     from tasks
     union all
     select
-        source_row_number,
-        id,
-        type,
-        direction_c as direction,
-        owner_id,
-        who_id,
-        what_id,
-        account_id,
-        start_date_time as occurred_at,
-        outcome_c as outcome
+        events.source_row_number + task_rows.last_row_number as source_row_number,
+        events.id,
+        events.type,
+        events.direction_c as direction,
+        events.owner_id,
+        events.who_id,
+        events.what_id,
+        events.account_id,
+        events.start_date_time as occurred_at,
+        events.outcome_c as outcome
     from events
+    cross join task_rows
 ),
 
 final as (

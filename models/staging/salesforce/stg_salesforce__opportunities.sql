@@ -28,7 +28,7 @@ final as (
         {{ crm_kpi.salesforce_picklist('opportunities.type', 'opportunity_type') }} as opportunity_type,
         opportunities.created_date as created_at,
         opportunities.close_date,
-        {{ crm_kpi.salesforce_picklist('opportunities.stage_name', 'stage') }} as stage,
+        {{ crm_kpi.salesforce_picklist('opportunities.stage_name', 'stage') }} as stage,  -- noqa: RF04
         opportunities.amount,
         {{ crm_kpi.salesforce_currency('opportunities.currency_iso_code') }} as currency,
         opportunities.loss_reason_c as lost_reason,

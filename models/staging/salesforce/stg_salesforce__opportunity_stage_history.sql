@@ -9,7 +9,7 @@ final as (
     select
         source_row_number,
         {{ crm_kpi.salesforce_id('opportunity_id') }} as opportunity_id,
-        {{ crm_kpi.salesforce_picklist('stage_name', 'stage') }} as stage,
+        {{ crm_kpi.salesforce_picklist('stage_name', 'stage') }} as stage,  -- noqa: RF04
         amount,
         close_date,
         created_date as changed_at

@@ -10,38 +10,62 @@ pricebook_entries as (
     where not {{ crm_kpi.salesforce_is_true('is_deleted') }}
 ),
 
-list_prices as (
+entries_keyed as (
     select
         {{ crm_kpi.salesforce_id('product_2_id') }} as product_id,
+        {{ crm_kpi.salesforce_id('pricebook_2_id') }} as pricebook_id,
         upper(currency_iso_code) as currency,
         unit_price as list_price,
-        row_number() over (
-            partition by {{ crm_kpi.salesforce_id('product_2_id') }}, upper(currency_iso_code)
-            order by
-                case when {{ crm_kpi.salesforce_id('pricebook_2_id') }} = '{{ var("salesforce_pricebook_id", "") }}' then 0 else 1 end,
-                case when {{ crm_kpi.salesforce_is_true('is_active') }} then 0 else 1 end,
-                pricebook_2_id
-        ) as preference
+        {{ crm_kpi.salesforce_is_true('is_active') }} as is_active
     from pricebook_entries
+),
+
+list_prices as (
+    select
+        product_id,
+        currency,
+        list_price,
+        row_number() over (
+            partition by product_id, currency
+            order by
+                case when pricebook_id = '{{ var("salesforce_pricebook_id", "") }}' then 0 else 1 end,
+                case when is_active then 0 else 1 end,
+                pricebook_id
+        ) as preference
+    from entries_keyed
+),
+
+products_keyed as (
+    select
+        source_row_number,
+        {{ crm_kpi.salesforce_id('id') }} as product_id,
+        name as product_name,
+        family,
+        tier_c as tier,
+        unit_cost_c as unit_cost,
+        upper({{ crm_kpi.salesforce_currency('currency_iso_code') }}) as currency,
+        last_modified_date as updated_at
+    from products
+    where not {{ crm_kpi.salesforce_is_true('is_deleted') }}
 ),
 
 final as (
     select
-        products.source_row_number,
-        {{ crm_kpi.salesforce_id('products.id') }} as product_id,
-        products.name as product_name,
-        products.family,
-        products.tier_c as tier,
+        products_keyed.source_row_number,
+        products_keyed.product_id,
+        products_keyed.product_name,
+        products_keyed.family,
+        products_keyed.tier,
         list_prices.list_price,
-        products.unit_cost_c as unit_cost,
-        {{ crm_kpi.salesforce_currency('products.currency_iso_code') }} as currency,
-        products.last_modified_date as updated_at
-    from products
+        products_keyed.unit_cost,
+        products_keyed.currency,
+        products_keyed.updated_at
+    from products_keyed
     left join list_prices
-        on {{ crm_kpi.salesforce_id('products.id') }} = list_prices.product_id
-        and upper({{ crm_kpi.salesforce_currency('products.currency_iso_code') }}) = coalesce(list_prices.currency, upper({{ crm_kpi.salesforce_currency('products.currency_iso_code') }}))
-        and list_prices.preference = 1
-    where not {{ crm_kpi.salesforce_is_true('products.is_deleted') }}
+        on
+            products_keyed.product_id = list_prices.product_id
+            and products_keyed.currency = list_prices.currency
+            and list_prices.preference = 1
 )
 
 select * from final

@@ -2,13 +2,16 @@
 with
 
 opportunity_stages as (
-    select * from {{ ref('base_salesforce__opportunity_stage') }}
+    select
+        *,
+        {{ crm_kpi.salesforce_picklist('master_label', 'stage') }} as stage_value
+    from {{ ref('base_salesforce__opportunity_stage') }}
 ),
 
 final as (
     select
         source_row_number,
-        {{ crm_kpi.salesforce_picklist('master_label', 'stage') }} as stage,
+        stage_value as stage,  -- noqa: RF04
         sort_order,
         {{ crm_kpi.salesforce_percent('default_probability') }} as probability,
         is_closed,

@@ -1,7 +1,10 @@
 with
 
 users as (
-    select * from {{ ref('base_salesforce__user') }}
+    select
+        *,
+        {{ crm_kpi.salesforce_picklist('sales_role_c', 'role') }} as role_value
+    from {{ ref('base_salesforce__user') }}
 ),
 
 final as (
@@ -10,7 +13,7 @@ final as (
         {{ crm_kpi.salesforce_id('id') }} as user_id,
         name as full_name,
         email,
-        {{ crm_kpi.salesforce_picklist('sales_role_c', 'role') }} as role,
+        role_value as role,  -- noqa: RF04
         {{ crm_kpi.salesforce_id('manager_id') }} as manager_user_id,
         region_c as region,
         country,
