@@ -35,6 +35,7 @@ SALESFORCE_TABLES: dict[str, tuple[str, ...]] = {
     "activities": ("Task", "Event"),
     "exchange_rates": ("DatedConversionRate",),
 }
+SALESFORCE_OBJECTS = tuple(sorted({name for names in SALESFORCE_TABLES.values() for name in names}))
 SALESFORCE_REQUIRED_OBJECTS = ("User", "Lead", "Opportunity", "OpportunityStage")
 
 

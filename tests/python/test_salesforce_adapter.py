@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,52 @@ def test_the_demo_as_a_salesforce_export_builds_the_native_marts(
         "select count(*) from (select distinct campaign_id, lead_id from marts.fct_campaign_touches)",
     )[0][0]
     assert (only_in_build, only_in_native) == (0, native_touches - distinct_pairs)
+
+
+def _fivetran_name(name: str) -> str:
+    """A Salesforce API name as Fivetran lands it: `Product2Id` -> product_2_id, `Region__c` -> region_c."""
+    return re.sub(r"([a-z])([A-Z0-9])", r"\1_\2", name.replace("__c", "_c")).lower()
+
+
+@pytest.fixture(scope="module")
+def fivetran_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, salesforce_export: tuple[Path, dict[str, str]]
+) -> Iterator[Warehouse]:
+    """The export as Fivetran lands it, read in place: tables in schema salesforce with snake_case table
+    and column names; the contract files beside the export as tables of schema raw."""
+    workdir = tmp_path_factory.mktemp("salesforce_in_place")
+    settings = runner.BuildSettings(db_path=workdir / "warehouse.duckdb", artifacts_dir=workdir, quiet=True)
+    with duckdb.connect(str(settings.db_path)) as connection:
+        connection.execute("create schema salesforce; create schema raw")
+        for path in sorted(salesforce_export[0].glob("*.csv")):
+            rows = f"read_csv('{path}', header = true, all_varchar = true)"
+            if path.stem in source_adapters.SALESFORCE_OBJECTS:
+                names = [row[0] for row in connection.execute(f"describe select * from {rows}").fetchall()]
+                fields = ", ".join(f'"{name}" as {_fivetran_name(name)}' for name in names)
+                connection.execute(
+                    f"create table salesforce.{_fivetran_name(path.stem)} as select {fields} from {rows}"
+                )
+            else:
+                connection.execute(f"create table raw.{path.stem} as select * from {rows}")
+    previous = os.environ.get(source_adapters.SOURCE_ENV)
+    os.environ[source_adapters.SOURCE_ENV] = "salesforce"
+    try:
+        runner.run_dbt(settings, ["build", "--exclude-resource-type", "seed", "unit_test"])
+    finally:
+        if previous is None:
+            del os.environ[source_adapters.SOURCE_ENV]
+        else:
+            os.environ[source_adapters.SOURCE_ENV] = previous
+    as_of = _query_db(settings.db_path, "select as_of_date from intermediate.int_as_of_dates")[0][0]
+    yield Warehouse(settings.db_path, workdir, as_of, workdir)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_fivetran_tables_read_in_place_build_the_marts_of_the_export_files(
+    fivetran_warehouse: Warehouse, salesforce_warehouse: Warehouse
+) -> None:
+    assert _query(fivetran_warehouse, "select count(*) from marts.fct_opportunities") != [(0,)]
+    assert mart_differences(fivetran_warehouse.db_path, salesforce_warehouse.db_path, {}) == {}
 
 
 # --- Bad-input classes -----------------------------------------------------------------------------
@@ -230,3 +277,39 @@ def test_currency_iso_code_converts_at_the_dated_rate(bad_warehouse: tuple[Wareh
     quarantine = _quarantined(warehouse, ids[OPPORTUNITY_NO_RATE])
     assert [column for column, _ in quarantine] == ["currency"]
     assert "no exchange rate" in str(quarantine[0][1])
+
+
+# --- The adapter's lists, written twice (dbt macros and Python), agree; the preflight --------------
+
+
+def _macro_text() -> str:
+    return (project_root() / "macros" / "source_adapters" / "salesforce.sql").read_text(encoding="utf-8")
+
+
+def test_the_macros_name_the_tables_and_objects_of_the_python_adapter() -> None:
+    text = _macro_text()
+    tables_macro = text[
+        text.index("macro salesforce_tables()") : text.index("endmacro", text.index("macro salesforce_tables()"))
+    ]
+    objects_macro = text[
+        text.index("macro salesforce_objects()") : text.index("endmacro", text.index("macro salesforce_objects()"))
+    ]
+    assert re.findall(r"'(\w+)'", tables_macro.split("return(")[1]) == list(source_adapters.SALESFORCE_TABLES)
+    assert sorted(re.findall(r"'(\w+)': \[", objects_macro)) == sorted(source_adapters.SALESFORCE_OBJECTS)
+
+
+def test_the_preflight_names_a_missing_required_object_and_checks_the_files_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm_kpi import preflight
+
+    monkeypatch.setenv(source_adapters.SOURCE_ENV, "salesforce")
+    for name in source_adapters.SALESFORCE_REQUIRED_OBJECTS:
+        (tmp_path / f"{name}.csv").write_text("Id\n", encoding="utf-8")
+    (tmp_path / "quotas.csv").write_text("quota_id\n", encoding="utf-8")
+    (tmp_path / "Lead.csv").unlink()
+    with pytest.raises(preflight.RawExportError) as raised:
+        preflight.check_raw_folder(tmp_path, "csv")
+    message = str(raised.value)
+    assert "required Salesforce object Lead is missing" in message
+    assert "quotas" in message and "users" not in message
