@@ -17,7 +17,8 @@ def mart_differences(
     con = duckdb.connect(str(db), read_only=True)
     con.execute(f"attach '{native_db}' as native (read_only)")
     con.execute("create temp table id_map (contract_id varchar primary key, salesforce_id varchar)")
-    con.executemany("insert into id_map values (?, ?)", list(id_map.items()))
+    if id_map:
+        con.executemany("insert into id_map values (?, ?)", list(id_map.items()))
     marts = [
         row[0]
         for row in con.execute(
