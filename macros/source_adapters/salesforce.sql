@@ -9,7 +9,7 @@
 {#- The Salesforce objects the adapter reads and the fields it reads of each (snake_case). -#}
 {% macro salesforce_objects() -%}
     {{ return({
-        'User': ['id', 'name', 'email', 'sales_role_c', 'manager_id', 'user_role_id', 'region_c', 'country', 'hire_date_c', 'termination_date_c', 'is_active', 'created_date', 'last_modified_date', 'is_deleted'],
+        'User': ['id', 'name', 'email', 'sales_role_c', 'manager_id', 'user_role_id', 'region_c', 'country', 'hire_date_c', 'termination_date_c', 'is_active', 'created_date', 'last_modified_date', 'is_deleted', 'fivetran_deleted'],
         'UserRole': ['id', 'name', 'forecast_user_id', 'region_c', 'last_modified_date'],
         'Campaign': ['id', 'name', 'type', 'region_c', 'start_date', 'end_date', 'budgeted_cost', 'currency_iso_code', 'last_modified_date', 'is_deleted'],
         'Lead': ['id', 'created_date', 'source_campaign_c', 'lead_source', 'owner_id', 'region_c', 'country_code', 'company', 'first_name', 'last_name', 'email', 'phone', 'status', 'converted_account_id', 'converted_opportunity_id', 'converted_date', 'last_modified_date', 'is_deleted'],
@@ -17,7 +17,7 @@
         'CampaignMember': ['id', 'campaign_id', 'lead_id', 'status', 'created_date', 'is_deleted'],
         'Account': ['id', 'name', 'industry', 'number_of_employees', 'region_c', 'billing_country_code', 'owner_id', 'created_date', 'last_modified_date', 'is_deleted'],
         'Opportunity': ['id', 'account_id', 'owner_id', 'type', 'created_date', 'close_date', 'stage_name', 'amount', 'currency_iso_code', 'loss_reason_c', 'competitor_c', 'last_modified_date', 'is_deleted'],
-        'OpportunityHistory': ['opportunity_id', 'stage_name', 'amount', 'close_date', 'created_date', 'is_deleted'],
+        'OpportunityHistory': ['opportunity_id', 'id', 'stage_name', 'amount', 'close_date', 'created_date', 'fivetran_start', 'is_deleted'],
         'OpportunityStage': ['master_label', 'sort_order', 'default_probability', 'is_closed', 'is_won', 'is_active'],
         'Product2': ['id', 'name', 'family', 'tier_c', 'unit_cost_c', 'currency_iso_code', 'last_modified_date', 'is_active', 'is_deleted'],
         'PricebookEntry': ['pricebook_2_id', 'product_2_id', 'unit_price', 'currency_iso_code', 'is_active', 'is_deleted'],

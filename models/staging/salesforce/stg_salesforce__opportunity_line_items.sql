@@ -1,4 +1,4 @@
-{#- Discount is a percent in Salesforce, a fraction in the contract. -#}
+{#- Discount is a percent in Salesforce (blank: no discount), a fraction in the contract. -#}
 with
 
 line_items as (
@@ -14,7 +14,7 @@ final as (
         {{ crm_kpi.salesforce_id('product_2_id') }} as product_id,
         quantity,
         unit_price,
-        {{ crm_kpi.salesforce_percent('discount') }} as discount
+        {{ crm_kpi.salesforce_percent("coalesce(discount, '0')") }} as discount
     from line_items
 )
 

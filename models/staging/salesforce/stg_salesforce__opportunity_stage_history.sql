@@ -1,3 +1,7 @@
+{#
+    The object OpportunityHistory (a row per change: OpportunityId, CreatedDate the change's time), or
+    Fivetran's history mode of Opportunity (a version per change: Id, _fivetran_start its time).
+#}
 with
 
 opportunity_history as (
@@ -8,11 +12,11 @@ opportunity_history as (
 final as (
     select
         source_row_number,
-        {{ crm_kpi.salesforce_id('opportunity_id') }} as opportunity_id,
+        {{ crm_kpi.salesforce_id('coalesce(opportunity_id, id)') }} as opportunity_id,
         {{ crm_kpi.salesforce_picklist('stage_name', 'stage') }} as stage,  -- noqa: RF04
         amount,
         close_date,
-        created_date as changed_at
+        coalesce(fivetran_start, created_date) as changed_at
     from opportunity_history
 )
 

@@ -20,7 +20,7 @@ final as (
         hire_date_c as hired_on,
         termination_date_c as left_on,
         last_modified_date as updated_at,
-        is_deleted
+        coalesce(is_deleted, fivetran_deleted) as is_deleted
     from users
 )
 
