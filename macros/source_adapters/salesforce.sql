@@ -28,9 +28,23 @@
     }) }}
 {%- endmacro %}
 
-{#- The contract tables the adapter feeds; the others are read as contract files beside the export. -#}
+{#- The contract tables the adapter feeds and the objects each comes from; the others are read as contract files beside the export. -#}
+{% macro salesforce_table_objects() -%}
+    {{ return({'users': ['User'], 'teams': ['UserRole'], 'campaigns': ['Campaign'], 'leads': ['Lead'], 'lead_status_history': ['LeadHistory'], 'campaign_touches': ['CampaignMember'], 'accounts': ['Account'], 'opportunities': ['Opportunity', 'Lead'], 'opportunity_stage_history': ['OpportunityHistory'], 'stages': ['OpportunityStage'], 'products': ['Product2', 'PricebookEntry'], 'opportunity_line_items': ['OpportunityLineItem'], 'activities': ['Task', 'Event'], 'exchange_rates': ['DatedConversionRate']}) }}
+{%- endmacro %}
+
 {% macro salesforce_tables() -%}
-    {{ return(['users', 'teams', 'campaigns', 'leads', 'lead_status_history', 'campaign_touches', 'accounts', 'opportunities', 'opportunity_stage_history', 'stages', 'products', 'opportunity_line_items', 'activities', 'exchange_rates']) }}
+    {{ return(crm_kpi.salesforce_table_objects().keys() | list) }}
+{%- endmacro %}
+
+{#- Where an adapted table's rows come from, for the quarantine report: its objects' files (or tables), e.g. `/x/Task.csv + /x/Event.csv`. -#}
+{% macro source_adapter_origin(table_name) -%}
+    {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
+    {%- set names = [] -%}
+    {%- for object_name in crm_kpi.salesforce_table_objects()[table_name] -%}
+        {%- do names.append(raw_path ~ '/' ~ object_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') if raw_path else crm_kpi.salesforce_raw_schema() ~ '.' ~ object_name) -%}
+    {%- endfor -%}
+    {{ return(names | join(' + ')) }}
 {%- endmacro %}
 
 {#- The contract tables a source adapter feeds in this build (CRM_KPI_SOURCE; none for the native files). -#}

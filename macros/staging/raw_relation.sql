@@ -38,6 +38,10 @@
 {% macro raw_file_name(table_name) -%}
     {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
     {%- set name = raw_path ~ '/' ~ table_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') if raw_path else 'seeds/demo/' ~ table_name ~ '.csv' -%}
+    {#- A source adapter's table: the export's objects it comes from (macros/source_adapters). -#}
+    {%- if table_name in crm_kpi.source_adapter_tables() -%}
+        {%- set name = crm_kpi.source_adapter_origin(table_name) -%}
+    {%- endif -%}
     {{ return("'" ~ name | replace("'", "''") ~ "'") }}
 {%- endmacro %}
 

@@ -288,14 +288,14 @@ def _macro_text() -> str:
 
 def test_the_macros_name_the_tables_and_objects_of_the_python_adapter() -> None:
     text = _macro_text()
-    tables_macro = text[
-        text.index("macro salesforce_tables()") : text.index("endmacro", text.index("macro salesforce_tables()"))
-    ]
-    objects_macro = text[
-        text.index("macro salesforce_objects()") : text.index("endmacro", text.index("macro salesforce_objects()"))
-    ]
-    assert re.findall(r"'(\w+)'", tables_macro.split("return(")[1]) == list(source_adapters.SALESFORCE_TABLES)
-    assert sorted(re.findall(r"'(\w+)': \[", objects_macro)) == sorted(source_adapters.SALESFORCE_OBJECTS)
+    start = text.index("macro salesforce_table_objects()")
+    tables = dict(re.findall(r"'(\w+)': \[([^\]]*)\]", text[start : text.index("endmacro", start)]))
+    assert {table: tuple(re.findall(r"'(\w+)'", objects)) for table, objects in tables.items()} == dict(
+        source_adapters.SALESFORCE_TABLES
+    )
+    start = text.index("macro salesforce_objects()")
+    objects = re.findall(r"'(\w+)': \[", text[start : text.index("endmacro", start)])
+    assert sorted(objects) == sorted(source_adapters.SALESFORCE_OBJECTS)
 
 
 def test_the_preflight_names_a_missing_required_object_and_checks_the_files_beside(
