@@ -71,6 +71,8 @@
 {% macro salesforce_object_rows(object_name) -%}
     {%- set wanted = crm_kpi.salesforce_objects()[object_name] -%}
     {%- set renamed = var('salesforce_fields', {}).get(object_name, {}) -%}
+    {#- The source, named at parse time too: the model's lineage (read from a file, or in place). -#}
+    {%- do source('salesforce', object_name) -%}
     {%- set relation = crm_kpi.salesforce_object_relation(object_name) if execute else none -%}
     {%- set found = {} -%}
     {%- if relation is not none -%}
