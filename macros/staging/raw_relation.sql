@@ -5,7 +5,12 @@
     the build. Every row carries source_row_number, its position in the file (see the sources YAML).
 #}
 {% macro raw_relation(table_name) -%}
-    {%- if crm_kpi.raw_table_is_present(table_name) -%}
+    {#- A source adapter's model when one feeds the table (CRM_KPI_SOURCE, macros/source_adapters); the
+        contract's source stays the declared input of the base model (dbt lineage, the house rules). -#}
+    {%- if table_name in crm_kpi.source_adapter_tables() -%}
+        {%- do source('crm', table_name) -%}
+        select * from {{ ref('stg_' ~ env_var('CRM_KPI_SOURCE') ~ '__' ~ table_name) }}
+    {%- elif crm_kpi.raw_table_is_present(table_name) -%}
         select * from {{ source('crm', table_name) }}
     {%- else -%}
         {%- set columns = crm_kpi.raw_columns(table_name) -%}
@@ -33,12 +38,16 @@
 {% macro raw_file_name(table_name) -%}
     {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
     {%- set name = raw_path ~ '/' ~ table_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') if raw_path else 'seeds/demo/' ~ table_name ~ '.csv' -%}
+    {#- A source adapter's table: the export's objects it comes from (macros/source_adapters). -#}
+    {%- if table_name in crm_kpi.source_adapter_tables() -%}
+        {%- set name = crm_kpi.source_adapter_origin(table_name) -%}
+    {%- endif -%}
     {{ return("'" ~ name | replace("'", "''") ~ "'") }}
 {%- endmacro %}
 
 {% macro raw_table_is_present(table_name) -%}
     {%- set raw_path = env_var('CRM_KPI_RAW_PATH', '') -%}
-    {%- if not execute or not raw_path or target.type != 'duckdb' -%}
+    {%- if not execute or not raw_path or target.type != 'duckdb' or table_name in crm_kpi.source_adapter_tables() -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set pattern = raw_path ~ '/' ~ table_name ~ '.' ~ env_var('CRM_KPI_RAW_FORMAT', 'csv') -%}

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from crm_kpi import source_adapters
 from crm_kpi.contract import BOOLEAN, DATE, DECIMAL, INTEGER, STRING, TABLES, TIMESTAMP, Table
 
 
@@ -299,9 +300,10 @@ def check_raw_folder(raw_path: Path, raw_format: str) -> list[str]:
         )
     if not raw_path.is_dir():
         raise RawExportError(f"raw export folder {raw_path} does not exist: name the folder that holds the export")
-    problems: list[str] = []
+    # A source adapter's export (CRM_KPI_SOURCE): its objects instead of the tables it feeds.
+    problems: list[str] = source_adapters.object_problems(raw_path, raw_format)
     absent: list[str] = []
-    for table in TABLES:
+    for table in (table for table in TABLES if table.name not in source_adapters.adapted_tables()):
         path = raw_path / f"{table.name}.{raw_format}"
         not_a_file = _not_a_regular_file(path)
         if not_a_file:

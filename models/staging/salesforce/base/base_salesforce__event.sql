@@ -1,0 +1,1 @@
+{{ crm_kpi.salesforce_object_rows('Event') }}
