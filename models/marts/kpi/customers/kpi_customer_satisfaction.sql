@@ -1,7 +1,7 @@
 with
 
-responses as (
-    select * from {{ ref('stg_crm__survey_responses') }}
+answers as (
+    select * from {{ ref('int_survey_answers_counted') }}
 ),
 
 accounts as (
@@ -25,36 +25,20 @@ survey_periods as (
     where period_type in ('month', 'quarter')
 ),
 
+{# An answer counts where its account is staged (an answer of an unknown account is ignored). -#}
 period_responses as (
     select
-        responses.survey_type,
-        survey_periods.period_type,
-        survey_periods.period_start,
-        responses.response_id,
-        responses.account_id,
+        answers.survey_type,
+        answers.period_type,
+        answers.period_start,
         accounts.region,
-        coalesce(responses.product_id, 'none') as product_id,
-        responses.score,
-        row_number() over (
-            partition by responses.survey_type, survey_periods.period_type, survey_periods.period_start, responses.account_id
-            order by responses.responded_at desc, responses.response_id desc
-        ) as account_answer_rank,
-        row_number() over (
-            partition by
-                responses.survey_type,
-                survey_periods.period_type,
-                survey_periods.period_start,
-                responses.account_id,
-                coalesce(responses.product_id, 'none')
-            order by responses.responded_at desc, responses.response_id desc
-        ) as product_answer_rank
-    from responses
+        answers.product_id,
+        answers.score,
+        answers.is_account_answer,
+        answers.is_product_answer
+    from answers
     inner join accounts
-        on responses.account_id = accounts.account_id
-    inner join survey_periods
-        on
-            cast(responses.responded_at as date) >= survey_periods.period_start
-            and cast(responses.responded_at as date) <= survey_periods.snapshot_date
+        on answers.account_id = accounts.account_id
 ),
 
 counted_answers as (
@@ -66,7 +50,7 @@ counted_answers as (
         'all' as segment,
         score
     from period_responses
-    where account_answer_rank = 1
+    where is_account_answer
     union all
     select
         survey_type,
@@ -76,7 +60,7 @@ counted_answers as (
         region as segment,
         score
     from period_responses
-    where account_answer_rank = 1
+    where is_account_answer
     union all
     select
         survey_type,
@@ -86,7 +70,7 @@ counted_answers as (
         product_id as segment,
         score
     from period_responses
-    where product_answer_rank = 1
+    where is_product_answer
 ),
 
 scores as (

@@ -1,11 +1,7 @@
 with
 
-responses as (
-    select * from {{ ref('stg_crm__employee_survey_responses') }}
-),
-
-memberships as (
-    select * from {{ ref('stg_crm__team_memberships') }}
+answers as (
+    select * from {{ ref('int_team_survey_answers') }}
 ),
 
 teams as (
@@ -25,40 +21,21 @@ quarters as (
     where period_type = 'quarter'
 ),
 
-team_answers as (
-    select
-        responses.response_id,
-        responses.user_id,
-        responses.responded_at,
-        responses.score,
-        memberships.team_id,
-        row_number() over (
-            partition by responses.response_id
-            order by memberships.started_on desc, memberships.team_id asc
-        ) as membership_rank
-    from responses
-    inner join memberships
-        on
-            responses.user_id = memberships.user_id
-            and memberships.started_on <= cast(responses.responded_at as date)
-            and (memberships.ended_on >= cast(responses.responded_at as date) or memberships.ended_on is null)
-),
-
 quarter_answers as (
     select
         quarters.quarter_start,
-        team_answers.team_id,
-        team_answers.score,
+        answers.team_id,
+        answers.score,
         row_number() over (
-            partition by quarters.quarter_start, team_answers.user_id
-            order by team_answers.responded_at desc, team_answers.response_id desc
+            partition by quarters.quarter_start, answers.user_id
+            order by answers.responded_at desc, answers.response_id desc
         ) as answer_rank
-    from team_answers
+    from answers
     inner join quarters
         on
-            cast(team_answers.responded_at as date) >= quarters.quarter_start
-            and cast(team_answers.responded_at as date) <= quarters.snapshot_date
-    where team_answers.membership_rank = 1
+            cast(answers.responded_at as date) >= quarters.quarter_start
+            and cast(answers.responded_at as date) <= quarters.snapshot_date
+    where answers.response_id is not null
 ),
 
 team_scores as (
@@ -77,7 +54,7 @@ team_scores as (
 ),
 
 member_teams as (
-    select distinct team_id from memberships
+    select distinct team_id from answers
 ),
 
 counts as (
