@@ -99,12 +99,14 @@ def _named_tests(node: dict[str, Any]) -> list[str]:
 def test_named_data_tests_fit_postgres_relation_names() -> None:
     """A generic test stores its failing rows in a relation named after it (store_failures): PostgreSQL
     cuts identifiers at 63 characters, so a longer explicit name fails there (dbt shortens the names it
-    makes up itself, not the ones we write)."""
+    makes up itself, not the ones we write). A unit test's fixture relations are named after the unit test."""
     too_long = []
     for path in sorted((project_root() / "models").rglob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for node in document.get("models") or []:
             too_long += [f"{path.name}: {name}" for name in _named_tests(node) if len(name) > 63]
+        units = [str(unit["name"]) for unit in document.get("unit_tests") or []]
+        too_long += [f"{path.name}: unit test {name}" for name in units if len(name) > 63]
     assert not too_long, too_long
 
 
