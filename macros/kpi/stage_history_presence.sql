@@ -11,7 +11,10 @@
     from {{ states }}
 {%- endmacro %}
 
-{# A pipeline value that only the stage history determines: the value, or null without the history. #}
+{#
+    A pipeline amount that only the stage history determines: the amount, or null without the history; typed
+    money again (PostgreSQL's CASE without an ELSE drops the numeric's scale).
+#}
 {% macro known_with_stage_history(expr) -%}
-    case when source_presence.has_stage_history then {{ expr }} end
+    cast(case when source_presence.has_stage_history then {{ expr }} end as decimal(18, 2))
 {%- endmacro %}
