@@ -18,22 +18,24 @@ from typing import Any
 from crm_kpi import manifest
 
 
-def raw_inputs(built: Mapping[str, Any], model_name: str) -> set[str]:
-    """The raw tables (sources) a model is built from, following depends_on down the DAG."""
+def raw_inputs(built: Mapping[str, Any], model_name: str, not_followed: tuple[str, ...] = ()) -> set[str]:
+    """The raw tables (sources) a model is built from, following depends_on down the DAG; models whose name
+    starts with one of `not_followed` (other than the model itself) are not followed."""
     nodes = {**built["nodes"], **built.get("sources", {})}
-    start = next((uid for uid, node in built["nodes"].items() if node.get("name") == model_name), None)
+    pending = [uid for uid, node in built["nodes"].items() if node.get("name") == model_name]
     found: set[str] = set()
-    pending, seen = [start] if start else [], set()
+    seen: set[str] = set()
     while pending:
         current = pending.pop()
         if current in seen or current not in nodes:
             continue
         seen.add(current)
         node = nodes[current]
+        name = str(node.get("name", ""))
         if node.get("resource_type") == "source":
-            found.add(str(node["name"]))
-            continue
-        pending += (node.get("depends_on") or {}).get("nodes", [])
+            found.add(name)
+        elif name == model_name or not (not_followed and name.startswith(not_followed)):
+            pending += (node.get("depends_on") or {}).get("nodes", [])
     return found
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crm_kpi import lineage
+
 SOURCE_ENV = "CRM_KPI_SOURCE"
 SOURCES = ("crm", "salesforce")
 
@@ -97,21 +99,7 @@ _NOT_FOLLOWED = (
 def measure_inputs(built: Mapping[str, Any], model_name: str) -> set[str]:
     """The raw tables a mart's measures are built from: its lineage down to the sources, not followed
     into the dimensions or the calendar (_NOT_FOLLOWED)."""
-    nodes = {**built["nodes"], **built.get("sources", {})}
-    pending = [uid for uid, node in built["nodes"].items() if node.get("name") == model_name]
-    found: set[str] = set()
-    seen: set[str] = set()
-    while pending:
-        current = pending.pop()
-        if current in seen or current not in nodes:
-            continue
-        seen.add(current)
-        node = nodes[current]
-        if node.get("resource_type") == "source":
-            found.add(str(node["name"]))
-        elif node.get("name") == model_name or not str(node.get("name", "")).startswith(_NOT_FOLLOWED):
-            pending += (node.get("depends_on") or {}).get("nodes", [])
-    return found
+    return lineage.raw_inputs(built, model_name, _NOT_FOLLOWED)
 
 
 def coverage(built: Mapping[str, Any], adapted: Mapping[str, tuple[str, ...]] = SALESFORCE_TABLES) -> list[Coverage]:
